@@ -1,0 +1,85 @@
+"""The errors domain code raises. Each API family renders them in its own documented body.
+
+    SdehubError                 500
+    ├── BadRequest              400  (carries every field error: path + message)
+    ├── Unauthorized            401  (carries LivePerson's error code where one is documented)
+    ├── Forbidden               403
+    ├── NotFound                404
+    ├── Conflict                409
+    ├── TooManyRequests         429  (carries Retry-After seconds)
+    └── Unavailable             503
+
+``lp_code`` is the code of the LivePerson API the request came through (the Send API's 40102,
+the Monitoring API's internalCode ...); renderers fall back to a default per status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sdehub.model.validation import FieldError
+
+
+class SdehubError(Exception):
+    status = 500
+    title = "Internal Server Error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Sequence[FieldError] = (),
+        lp_code: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors)
+        self.lp_code = lp_code
+        if title is not None:
+            self.title = title
+
+
+class BadRequest(SdehubError):
+    status = 400
+    title = "Bad Request"
+
+    @classmethod
+    def from_errors(cls, errors: Sequence[FieldError], *, lp_code: int | None = None) -> BadRequest:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return cls(f"{first.path}: {first.message}{more}", errors=errors, lp_code=lp_code)
+
+
+class Unauthorized(SdehubError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(SdehubError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(SdehubError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(SdehubError):
+    status = 409
+    title = "Conflict"
+
+
+class TooManyRequests(SdehubError):
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, message: str, *, retry_after: int, lp_code: int | None = None) -> None:
+        super().__init__(message, lp_code=lp_code)
+        self.retry_after = retry_after
+
+
+class Unavailable(SdehubError):
+    status = 503
+    title = "Service Unavailable"

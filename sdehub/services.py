@@ -1,0 +1,52 @@
+"""The services one app is made of, built once by :func:`sdehub.app.create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sdehub.accounts import Accounts
+from sdehub.clock import Clock
+from sdehub.identity import BrandIdentity
+from sdehub.ingest import HOUR_MS, Quarantine
+from sdehub.keys import KeyRing
+from sdehub.messaging import Messaging
+from sdehub.metrics import Metrics
+from sdehub.ratelimit import RateLimiter
+from sdehub.settings import Settings
+from sdehub.store import Database
+from sdehub.tokens import Tokens
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    metrics: Metrics
+    accounts: Accounts
+    keys: KeyRing
+    tokens: Tokens
+    identity: BrandIdentity
+    quarantine: Quarantine
+    messaging: Messaging
+    limiter: RateLimiter
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock) -> Services:
+        db = Database(settings.database_url)
+        metrics = Metrics()
+        db.on_commit = metrics.on_commit
+        keys = KeyRing(db, clock)
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            metrics=metrics,
+            accounts=Accounts(db, clock, emulator=settings.emulator),
+            keys=keys,
+            tokens=Tokens(keys, clock, app_jwt_ttl=settings.app_jwt_ttl),
+            identity=BrandIdentity(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
+            quarantine=Quarantine(db, clock, on_keep=metrics.on_quarantine),
+            messaging=Messaging(db, clock, attribution_hours=settings.attribution_hours),
+            limiter=RateLimiter(settings.app_rate_limit),
+        )

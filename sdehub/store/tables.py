@@ -1,0 +1,277 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``migrations/`` must produce exactly this
+(``tests/test_migrations.py`` compares them).
+
+Every table has ``account_id`` leading its key: every query filters by it, and a deployment that
+outgrows one PostgreSQL can distribute by tenant. Times are epoch milliseconds (``*_ms``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+Ms = sa.BigInteger
+Id = sa.String(128)
+
+
+def _account() -> sa.Column[str]:
+    return sa.Column("account_id", Id, nullable=False)
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("account_id", Id, primary_key=True),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("emulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_ms", Ms, nullable=False),
+)
+
+app_installations = sa.Table(
+    "app_installations",
+    metadata,
+    _account(),
+    sa.Column("client_id", Id, nullable=False),
+    sa.Column("secret_hash", sa.String(256), nullable=False),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("rate_limit", sa.String(64), nullable=True),
+    sa.Column("emulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "client_id"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    _account(),
+    sa.Column("kid", Id, nullable=False),
+    sa.Column("private_pem", sa.Text, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "kid"),
+)
+
+# Public keys of the brand's own identity provider, for consumer id_tokens (lp_sdes claims).
+brand_keys = sa.Table(
+    "brand_keys",
+    metadata,
+    _account(),
+    sa.Column("kid", Id, nullable=False),
+    sa.Column("issuer", sa.String(512), nullable=True),
+    sa.Column("jwk", JSON, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "kid"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _account(),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("login_name", sa.String(256), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("nickname", sa.String(256), nullable=True),
+    sa.Column("full_name", sa.String(256), nullable=True),
+    sa.Column("email", sa.String(256), nullable=True),
+    sa.Column("emulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "user_id"),
+    sa.UniqueConstraint("account_id", "login_name", name="uq_users_login"),
+)
+
+# Agent login sessions: the bearer names one; logout revokes it, refresh extends it.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    _account(),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("csrf", sa.String(128), nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("expires_ms", Ms, nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+    sa.PrimaryKeyConstraint("account_id", "session_id"),
+)
+
+consumers = sa.Table(
+    "consumers",
+    metadata,
+    _account(),
+    sa.Column("consumer_id", Id, nullable=False),
+    sa.Column("ext_consumer_id", sa.String(512), nullable=True),
+    sa.Column("acr", sa.String(16), nullable=False, default="0"),
+    sa.Column("claims", JSON, nullable=True),
+    sa.Column("profile", JSON, nullable=True),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("updated_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "consumer_id"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("consumer_id", Id, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("closed_ms", Ms, nullable=True),
+    sa.Column("close_reason", sa.String(32), nullable=True),
+    sa.Column("app_id", Id, nullable=True),
+    sa.Column("skill_id", Id, nullable=True),
+    sa.Column("campaign_id", Id, nullable=True),
+    sa.Column("engagement_id", Id, nullable=True),
+    sa.Column("visitor_id", Id, nullable=True),
+    sa.Column("session_id", Id, nullable=True),
+    sa.Column("context", JSON, nullable=True),
+    sa.Column("ttr", sa.String(16), nullable=True),
+    sa.Column("channel_type", sa.String(16), nullable=False, default="MESSAGING"),
+    sa.Column("client_properties", JSON, nullable=True),
+    sa.Column("last_sequence", sa.Integer, nullable=False, default=-1),
+    sa.Column("chat_state", sa.String(16), nullable=True),
+    sa.Column("csat", JSON, nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id"),
+)
+sa.Index(
+    "ix_conversations_consumer",
+    conversations.c.account_id,
+    conversations.c.consumer_id,
+    conversations.c.state,
+)
+sa.Index(
+    "ix_conversations_visit",
+    conversations.c.account_id,
+    conversations.c.visitor_id,
+    conversations.c.session_id,
+)
+sa.Index("ix_conversations_created", conversations.c.account_id, conversations.c.created_ms)
+
+dialogs = sa.Table(
+    "dialogs",
+    metadata,
+    _account(),
+    sa.Column("dialog_id", Id, nullable=False),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("dialog_type", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("closed_ms", Ms, nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "dialog_id"),
+)
+
+participants = sa.Table(
+    "participants",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("participant_id", Id, nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("joined_ms", Ms, nullable=False),
+    sa.Column("left_ms", Ms, nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id", "participant_id", "role"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("dialog_id", Id, nullable=False),
+    sa.Column("participant_id", Id, nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("event", JSON, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id", "sequence"),
+)
+
+# The append-only SDE log: one row per reported attribute, with its provenance.
+sde_events = sa.Table(
+    "sde_events",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _account(),
+    sa.Column("wire_type", sa.String(32), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("authenticated", sa.Boolean, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("actor", Id, nullable=True),
+    sa.Column("consumer_id", Id, nullable=True),
+    sa.Column("visitor_id", Id, nullable=True),
+    sa.Column("session_id", Id, nullable=True),
+    sa.Column("conversation_id", Id, nullable=True),
+    sa.Column("original_ms", Ms, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=True),
+)
+sa.Index("ix_sde_events_account", sde_events.c.account_id, sde_events.c.seq)
+sa.Index(
+    "ix_sde_events_consumer",
+    sde_events.c.account_id,
+    sde_events.c.consumer_id,
+    sde_events.c.server_ms,
+)
+sa.Index(
+    "ix_sde_events_visit",
+    sde_events.c.account_id,
+    sde_events.c.visitor_id,
+    sde_events.c.session_id,
+    sde_events.c.server_ms,
+)
+
+# Which events belong to which conversation (messaging attribution: from 12 h before the
+# conversation starts until 12 h after it closes), decided when either side is written.
+sde_attributions = sa.Table(
+    "sde_attributions",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id", "seq"),
+)
+
+# Current value of each merge/replace SDE type per scope, maintained with every append.
+# Append types have no current value: their entries are the log itself.
+sde_state = sa.Table(
+    "sde_state",
+    metadata,
+    _account(),
+    sa.Column("scope_kind", sa.String(16), nullable=False),
+    sa.Column("scope_id", sa.String(300), nullable=False),
+    sa.Column("wire_type", sa.String(32), nullable=False),
+    sa.Column("authenticated", sa.Boolean, nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("meta", JSON, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "scope_kind", "scope_id", "wire_type", "authenticated"),
+)
+
+# Payloads that failed validation: kept with their errors, never silently dropped.
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _account(),
+    sa.Column("received_ms", Ms, nullable=False),
+    sa.Column("api", sa.String(64), nullable=False),
+    sa.Column("actor", Id, nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("content_type", sa.String(128), nullable=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("errors", JSON, nullable=False),
+)
+sa.Index("ix_quarantine_account", quarantine.c.account_id, quarantine.c.id)

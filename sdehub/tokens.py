@@ -1,0 +1,282 @@
+"""The tokens LivePerson clients carry, issued and verified here.
+
+* AppJWT (Sentinel): ``aud`` = ``le<account>``, ``azp`` = client id, ``scope`` = ``msg.consumer``,
+  ``iss`` = ``Sentinel``, numeric ``exp``/``iat``; valid one hour.
+* ConsumerJWS (IdP ``/consumer``): ``account_id`` = ``le<account>``, ``ext_consumer_id``,
+  ``lp_consumer_id`` (64 hex); no expiry, as in LivePerson's example.
+* Consumer token (IdP ``/authenticate``): ``sub`` = consumer id, ``aud`` = ``acc:<account>``,
+  ``acr``; issued after a brand id_token verified against the account's registered keys.
+* Agent bearer (``/login``): names a login session, which logout revokes.
+
+All are RS256 with the account's own key (``kid``). Expiry is checked against the injected clock,
+never the machine's, so tests and emulator time travel see consistent answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import OrderedDict
+from typing import Any, Final
+
+import jwt
+import msgspec
+from jwt.types import Options
+
+from sdehub.clock import Clock
+from sdehub.errors import Unauthorized
+from sdehub.keys import KeyRing
+
+APP_ISSUER: Final = "Sentinel"
+IDP_ISSUER: Final = "https://idp.liveperson.net"
+AGENT_ISSUER: Final = "agentVep"
+CACHE_SIZE: Final = 20_000
+
+# Send API 401 codes (Connector API authorization docs).
+MISSING_PARAMETER: Final = 40001
+INVALID_APP_JWT: Final = 40102
+INVALID_CONSUMER_JWS: Final = 40103
+CONSUMER_JWS_MISSING: Final = 40104
+APP_JWT_MISSING: Final = 40105
+
+_DECODE_OPTIONS: Final[Options] = {
+    "verify_exp": False,  # checked against our clock below
+    "verify_iat": False,
+    "verify_nbf": False,
+    "verify_aud": False,
+    "verify_iss": False,
+}
+
+
+class AppClaims(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    client_id: str
+    scope: str
+    exp: int
+
+
+class ConsumerClaims(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    consumer_id: str
+    ext_consumer_id: str | None = None
+    acr: str = "0"
+    client_id: str | None = None
+
+
+class AgentClaims(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: str
+    user_id: str
+    session_id: str
+    login_name: str
+    exp: int
+
+
+def strip_scheme(header: str) -> str:
+    """``Bearer <t>``, ``jwt <t>`` or the raw token: LivePerson clients send all three."""
+    parts = header.strip().split(None, 1)
+    if len(parts) == 2 and parts[0].lower() in ("bearer", "jwt"):
+        return parts[1].strip()
+    return header.strip()
+
+
+def consumer_id_for(account_id: str, namespace: str, external_id: str) -> str:
+    """A stable 64-hex consumer id: the same external identity always maps to the same consumer."""
+    return hashlib.sha256(f"{account_id}\x00{namespace}\x00{external_id}".encode()).hexdigest()
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class Tokens:
+    def __init__(self, keys: KeyRing, clock: Clock, *, app_jwt_ttl: int = 3600) -> None:
+        self._keys = keys
+        self._clock = clock
+        self.app_jwt_ttl = app_jwt_ttl
+        self._verified: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+    # -- issuing --------------------------------------------------------------------------
+
+    async def _sign(self, account_id: str, payload: dict[str, Any]) -> str:
+        key = await self._keys.signer(account_id)
+        return jwt.encode(
+            payload, key.private, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"}
+        )
+
+    def _now_s(self) -> int:
+        return self._clock.now_ms() // 1000
+
+    async def app_jwt(self, account_id: str, client_id: str) -> str:
+        now = self._now_s()
+        return await self._sign(
+            account_id,
+            {
+                "aud": f"le{account_id}",
+                "azp": client_id,
+                "scope": "msg.consumer",
+                "iss": APP_ISSUER,
+                "exp": now + self.app_jwt_ttl,
+                "iat": now,
+                "jti": secrets.token_hex(8),
+            },
+        )
+
+    async def consumer_jws(self, account_id: str, ext_consumer_id: str, client_id: str) -> str:
+        return await self._sign(
+            account_id,
+            {
+                "account_id": f"le{account_id}",
+                "ext_consumer_id": ext_consumer_id,
+                "lp_consumer_id": consumer_id_for(account_id, "ext", ext_consumer_id),
+                "azp": client_id,
+                "iat": self._now_s(),
+            },
+        )
+
+    async def consumer_token(self, account_id: str, consumer_id: str, acr: str, ttl: int) -> str:
+        now = self._now_s()
+        return await self._sign(
+            account_id,
+            {
+                "sub": consumer_id,
+                "aud": f"acc:{account_id}",
+                "iss": IDP_ISSUER,
+                "acr": acr,
+                "lp_consumer_id": consumer_id,
+                "exp": now + ttl,
+                "iat": now,
+            },
+        )
+
+    async def agent_bearer(
+        self, account_id: str, user_id: str, login_name: str, session_id: str, expires_ms: int
+    ) -> str:
+        return await self._sign(
+            account_id,
+            {
+                "aud": f"le{account_id}",
+                "sub": user_id,
+                "sid": session_id,
+                "login": login_name,
+                "iss": AGENT_ISSUER,
+                "scope": "agent",
+                "exp": expires_ms // 1000,
+                "iat": self._now_s(),
+            },
+        )
+
+    # -- verifying ------------------------------------------------------------------------
+
+    async def _decode(self, account_id: str, token: str) -> dict[str, Any]:
+        """Signature check with the account's key; no claim checks yet."""
+        cached = self._verified.get((account_id, token))
+        if cached is not None:
+            self._verified.move_to_end((account_id, token))
+            return dict(cached)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"not a JWT: {exc}") from None
+        if header.get("alg") != "RS256" or not isinstance(header.get("kid"), str):
+            raise InvalidToken("expected an RS256 token with a kid")
+        key = await self._keys.find(account_id, header["kid"])
+        if key is None:
+            raise InvalidToken("not signed by a key of this account")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, key.public, algorithms=["RS256"], options=_DECODE_OPTIONS
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        self._verified[(account_id, token)] = claims
+        if len(self._verified) > CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return dict(claims)
+
+    def _expired(self, claims: dict[str, Any]) -> bool:
+        exp = claims.get("exp")
+        return not isinstance(exp, int | float) or exp * 1000 <= self._clock.now_ms()
+
+    async def verify_app_jwt(self, account_id: str, header: str | None) -> AppClaims:
+        if not header or not header.strip():
+            raise Unauthorized(
+                "AUTHORIZATION header is not present",
+                lp_code=APP_JWT_MISSING,
+                title="AppJWT is missing",
+            )
+        invalid = Unauthorized(
+            "AppJWT has expired or is invalid", lp_code=INVALID_APP_JWT, title="Invalid AppJWT"
+        )
+        try:
+            claims = await self._decode(account_id, strip_scheme(header))
+        except InvalidToken:
+            raise invalid from None
+        if self._expired(claims) or claims.get("aud") != f"le{account_id}":
+            raise invalid
+        if claims.get("iss") != APP_ISSUER or not claims.get("azp"):
+            raise Unauthorized(
+                "AppJWT is missing mandatory claims (iss, azp)",
+                lp_code=MISSING_PARAMETER,
+                title="Missing parameter",
+            )
+        return AppClaims(
+            account_id=account_id,
+            client_id=str(claims["azp"]),
+            scope=str(claims.get("scope", "")),
+            exp=int(claims["exp"]),
+        )
+
+    async def verify_consumer(self, account_id: str, header: str | None) -> ConsumerClaims:
+        """A ConsumerJWS, or a consumer token from ``/authenticate``."""
+        if not header or not header.strip():
+            raise Unauthorized(
+                "X_ON_BEHALF_HEADER is not present",
+                lp_code=CONSUMER_JWS_MISSING,
+                title="ConsumerJWS is missing",
+            )
+        invalid = Unauthorized(
+            "ConsumerJWS is invalid", lp_code=INVALID_CONSUMER_JWS, title="Invalid ConsumerJWS"
+        )
+        try:
+            claims = await self._decode(account_id, strip_scheme(header))
+        except InvalidToken:
+            raise invalid from None
+        if claims.get("account_id") == f"le{account_id}" and claims.get("lp_consumer_id"):
+            return ConsumerClaims(
+                account_id=account_id,
+                consumer_id=str(claims["lp_consumer_id"]),
+                ext_consumer_id=claims.get("ext_consumer_id"),
+                client_id=claims.get("azp"),
+            )
+        if claims.get("aud") == f"acc:{account_id}" and claims.get("sub"):
+            if self._expired(claims):
+                raise invalid
+            return ConsumerClaims(
+                account_id=account_id,
+                consumer_id=str(claims["sub"]),
+                acr=str(claims.get("acr", "0")),
+            )
+        raise invalid
+
+    async def verify_agent(self, account_id: str, header: str | None) -> AgentClaims:
+        """Claims of an agent bearer; whether its session is still live is the caller's check."""
+        if not header or not header.strip():
+            raise Unauthorized("Authorization header with an agent bearer is required")
+        invalid = Unauthorized("the bearer is invalid or expired; log in again")
+        try:
+            claims = await self._decode(account_id, strip_scheme(header))
+        except InvalidToken:
+            raise invalid from None
+        if (
+            self._expired(claims)
+            or claims.get("aud") != f"le{account_id}"
+            or claims.get("iss") != AGENT_ISSUER
+        ):
+            raise invalid
+        return AgentClaims(
+            account_id=account_id,
+            user_id=str(claims["sub"]),
+            session_id=str(claims["sid"]),
+            login_name=str(claims.get("login", "")),
+            exp=int(claims["exp"]),
+        )
