@@ -13,6 +13,7 @@ Customer/Personal Info replace the earlier ones (the messaging rules).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,14 +72,22 @@ class Item:
 
 
 class Messaging:
-    def __init__(self, db: Database, clock: Clock, *, attribution_hours: int = 12) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        attribution_hours: int = 12,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
         self._db = db
         self._clock = clock
         self.window_ms = attribution_hours * HOUR_MS
+        self.new_id = new_id
 
     async def conversation(self, caller: Caller, items: list[Item]) -> list[Reply]:
         check_batch_order(items)
-        conversation_id = str(uuid.uuid4())
+        conversation_id = self.new_id()
         return await self._db.write(lambda c: self._create(c, caller, items, conversation_id))
 
     async def send(self, caller: Caller, item: Item) -> SendReply:

@@ -1,0 +1,3 @@
+from sdehub.cli import main
+
+main()
