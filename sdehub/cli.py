@@ -13,6 +13,7 @@ import click
 
 import sdehub
 from sdehub.clock import Clock, ManualClock, SystemClock
+from sdehub.errors import SdehubError
 from sdehub.requestlog import configure_logging
 from sdehub.services import Services
 from sdehub.settings import SETTINGS, Settings, SettingsError, parse
@@ -67,6 +68,8 @@ def with_services(
         svc.db.start()
         try:
             return await fn(svc)
+        except SdehubError as exc:
+            raise click.ClickException(exc.message) from None
         finally:
             await svc.db.close()
 

@@ -11,6 +11,7 @@ accepted.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from sdehub.model.types import (
     PersonalData,
     PersonalInfo,
 )
-from sdehub.model.validation import validate
+from sdehub.model.validation import nul_errors, validate
 from sdehub.store import Database
 from sdehub.store import keys as key_store
 from sdehub.store.conversations import Consumer, put_consumer
@@ -53,7 +54,10 @@ def jwks_from_file(path: str | Path) -> list[dict[str, Any]]:
         doc = json.loads(text)
         keys = doc["keys"] if "keys" in doc else [doc]
         for key in keys:
-            jwt.PyJWK(key)  # raises when it is not a usable key
+            try:
+                jwt.PyJWK(key)
+            except jwt.PyJWTError as exc:
+                raise ValueError(f"not a usable public key: {exc}") from None
         return [dict(k) for k in keys]
     public = serialization.load_pem_public_key(text.encode())
     if not isinstance(public, RSAPublicKey):
@@ -88,6 +92,10 @@ def standard_claim_sdes(claims: dict[str, Any]) -> list[Event]:
     if any(v is not None for v in (personal.firstname, personal.lastname, gender, contact)):
         out.append(PersonalInfo(personal=personal))
     return out
+
+
+def _numeric_date(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _str(value: Any) -> str | None:
@@ -191,12 +199,18 @@ class BrandIdentity:
             break
         if claims is None:
             raise Unauthorized("id_token signature does not verify", lp_code=CUSTOMER_JWT_NOT_VALID)
-        missing = [c for c in ("iss", "iat", "exp") if not isinstance(claims.get(c), int | str)]
-        if missing:
+        # NumericDate claims are JSON numbers (RFC 7519); a string is not accepted.
+        bad = [c for c in ("iat", "exp") if not _numeric_date(claims.get(c))]
+        if not isinstance(claims.get("iss"), str) or not claims["iss"]:
+            bad.insert(0, "iss")
+        if bad:
             raise Unauthorized(
-                f"id_token lacks mandatory claims: {', '.join(missing)}",
+                f"id_token lacks valid mandatory claims: {', '.join(bad)}",
                 lp_code=CUSTOMER_JWT_NOT_VALID,
             )
+        nul = nul_errors(claims)
+        if nul:
+            raise BadRequest.from_errors(nul, lp_code=INPUT_VALIDATION_ERROR)
         if float(claims["exp"]) * 1000 <= self._clock.now_ms():
             raise Unauthorized("id_token has expired", lp_code=JWT_EXPIRED)
         return claims

@@ -94,7 +94,9 @@ class KeyRing:
         return next((k for k in keys if k.kid == kid), None)
 
     async def jwks(self, account_id: str) -> dict[str, Any]:
-        return {"keys": [k.jwk() for k in [await self.signer(account_id)]]}
+        """Every key of the account, so tokens signed before a rotation still verify."""
+        await self.signer(account_id)
+        return {"keys": [k.jwk() for k in await self._load(account_id)]}
 
     async def _load(self, account_id: str) -> list[Key]:
         rows = await self._db.read(lambda c: key_store.signing_keys_of(c, account_id))

@@ -267,11 +267,9 @@ class Tokens:
             claims = await self._decode(account_id, strip_scheme(header))
         except InvalidToken:
             raise invalid from None
-        if (
-            self._expired(claims)
-            or claims.get("aud") != f"le{account_id}"
-            or claims.get("iss") != AGENT_ISSUER
-        ):
+        # No exp check here: refresh extends the session, not the bearer, and the bearer must
+        # live as long as its session (require_agent checks that against the clock).
+        if claims.get("aud") != f"le{account_id}" or claims.get("iss") != AGENT_ISSUER:
             raise invalid
         return AgentClaims(
             account_id=account_id,

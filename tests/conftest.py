@@ -82,3 +82,73 @@ async def h(make_harness: HarnessFactory) -> AsyncIterator[Harness]:
     """A started emulator-mode app on a fresh SQLite database."""
     async with make_harness() as harness:
         yield harness
+
+
+class LiveServer:
+    """A real ``sdehub serve`` subprocess on a free port."""
+
+    def __init__(self, base: str, db: Path, process: Any, log: Path) -> None:
+        self.base = base
+        self.db = db
+        self.process = process
+        self.log = log
+
+    @property
+    def host(self) -> str:
+        return self.base.removeprefix("http://")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_server(db: Path, *args: str) -> LiveServer:
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    log = db.with_suffix(".log")
+    with log.open("ab") as sink:  # a file, not a pipe: a full pipe would block the server
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sdehub", "serve", "--port", str(port), "--db", str(db), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sdehub serve exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return LiveServer(base, db, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("sdehub serve did not become ready within 30 s")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except Exception:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real emulator-mode server for the session (docs examples, end-to-end tests)."""
+    server = start_server(tmp_path_factory.mktemp("live") / "live.db", "--emulator")
+    try:
+        yield server
+    finally:
+        stop_server(server)

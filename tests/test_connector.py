@@ -170,7 +170,7 @@ def _error(r: Any) -> dict[str, Any]:
         ([profile(), {"id": "2", "type": "cm.Nope", "body": {}}], "$[1].type", "one of"),
         ([profile(), {"type": "cm.ConsumerRequestConversation"}], "$[1].id", "required"),
         ([profile({"type": "cart", "total": 1, "numItems": 1}), request_conversation()],
-         "$[0].body.authenticatedData.lp_sdes[0].type", "one of ctmrinfo, personal"),
+         "$[0].body.authenticatedData.lp_sdes[0].type", "not supported in the authenticated flow"),
         ([profile({"type": "ctmrinfo", "info": {"storeNumber": "7"}}), request_conversation()],
          "$[0].body.authenticatedData.lp_sdes[0].info.storeNumber", "authenticated flow"),
         ([profile({"type": "ctmrinfo", "info": {"balance": "lots"}}), request_conversation()],

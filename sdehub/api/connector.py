@@ -33,7 +33,14 @@ from sdehub.model.messaging import (
     UserProfile,
 )
 from sdehub.model.sdes import authenticated_problems
-from sdehub.model.validation import FieldError, Path, describe, format_path, validate
+from sdehub.model.validation import (
+    FieldError,
+    Path,
+    describe,
+    format_path,
+    nul_errors,
+    validate,
+)
 from sdehub.services import Services
 from sdehub.tokens import INVALID_APP_JWT
 
@@ -141,7 +148,7 @@ class Connector:
                 props = msgspec.json.decode(raw_props)
             except msgspec.DecodeError:
                 props = None
-            if not isinstance(props, dict):
+            if not isinstance(props, dict) or nul_errors(props):
                 raise BadRequest.from_errors(
                     [FieldError("$headers.Client-Properties", "expected a JSON object in a string")]
                 )

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sdehub.errors import BadRequest, SdehubError
-from sdehub.model.validation import FieldError
+from sdehub.model.validation import FieldError, nul_errors
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Renderer = Callable[[SdehubError, Request], Response]
@@ -104,12 +104,18 @@ def decode_json(body: bytes) -> Any:
             errors=[FieldError("$", "expected a JSON document, got nothing")],
         )
     try:
-        return msgspec.json.decode(body)
+        value = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequest(
             f"the request body is not valid JSON: {exc}",
             errors=[FieldError("$", f"invalid JSON: {exc}")],
         ) from None
+    # JSON can only carry U+0000 escaped, so the byte search is a cheap exact pre-check.
+    if b"\\u0000" in body:
+        errors = nul_errors(value)
+        if errors:
+            raise BadRequest.from_errors(errors)
+    return value
 
 
 def routes(operations: Sequence[Operation]) -> list[Route]:

@@ -8,6 +8,7 @@ no error body for this endpoint.
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import parse_qs
 
 import msgspec
@@ -36,7 +37,7 @@ class TokenForm(msgspec.Struct, kw_only=True):
 
     client_id: str
     client_secret: str
-    grant_type: str = "client_credentials"
+    grant_type: Literal["client_credentials"]
 
 
 class Jwks(msgspec.Struct):

@@ -18,6 +18,7 @@ from typing import Any
 
 from sdehub.model.naming import naming
 from sdehub.model.provenance import Entry
+from sdehub.model.publicmodel import java_double
 from sdehub.model.types import (
     CartUpdate,
     CustomerInfo,
@@ -190,7 +191,10 @@ def fields(record: Event) -> JSON:
         return _clean(
             {
                 "currency": record.currency,
-                "products": [{"product": _product(i.product)} for i in record.products or ()],
+                "products": [
+                    _clean({"quantity": i.quantity, "product": _product(i.product)})
+                    for i in record.products or ()
+                ],
             }
         )
     if isinstance(record, SearchContent):
@@ -207,7 +211,7 @@ def stringify(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        return java_double(value)
     if isinstance(value, int):
         return str(value)
     return value

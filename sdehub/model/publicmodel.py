@@ -11,8 +11,10 @@ Every entry carries ``_meta`` (provenance) which LivePerson's widget SDK ignores
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -93,16 +95,16 @@ class ProductDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class TransactionDetails(View):
+    products: list[ProductDetails]  # always present, [] included, as in the documented structure
     total: str | None = None
     orderId: str | None = None
-    products: list[ProductDetails] = []
     numItems: int | None = None
 
 
 class CartDetails(View):
+    products: list[ProductDetails]  # always present, [] included
     cartTotal: str | None = None
     numItems: int | None = None
-    products: list[ProductDetails] = []
 
 
 class ViewedProductDetails(View):
@@ -153,13 +155,31 @@ class AuthenticatedData(msgspec.Struct, kw_only=True):
     personalInfo: list[PersonalDetails] = []
 
 
+def java_double(value: float) -> str:
+    """``Double.toString``: ``30.0``, ``-400.99``, ``1.0E7``, ``1.5E-4`` (shortest digits)."""
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    if 1e-3 <= abs(value) < 1e7:  # Python's repr has no exponent in this range either
+        text = repr(value)
+        return text if "." in text else text + ".0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)
+    kept = list(digits)
+    while len(kept) > 1 and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    scientific = exponent + len(kept) - 1
+    mantissa = f"{kept[0]}.{''.join(map(str, kept[1:])) or '0'}"
+    return f"{'-' if sign else ''}{mantissa}E{scientific}"
+
+
 def number(value: float | int | None) -> str | None:
     """A number as LivePerson's Java services print it (``30.0``, ``-400.99``)."""
     if value is None:
         return None
     if isinstance(value, int):
         return str(value)
-    return repr(float(value))
+    return java_double(float(value))
 
 
 def date(value: Date | None) -> str | None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from sdehub.model.types import (
     AUTHENTICATED_EXCLUDED_FIELDS,
-    AUTHENTICATED_TYPES,
     IMPRESSION_TYPES,
     AuthenticatedSDE,
     CustomerInfo,
@@ -70,16 +69,9 @@ def decode_sdes(
 
 
 def authenticated_problems(record: Event, path: Path) -> list[FieldError]:
-    """Why ``record`` cannot be an authenticated SDE (empty when it can)."""
-    wt = wire_type(record)
-    if wt not in AUTHENTICATED_TYPES:
-        return [
-            FieldError(
-                format_path((*path, "type")),
-                f"SDE type {wt!r} is not supported in the authenticated flow; "
-                "only ctmrinfo and personal are",
-            )
-        ]
+    """Why ``record`` cannot be an authenticated SDE (empty when it can). The type itself is
+    checked by decoding into :data:`AuthenticatedSDE`; what remains are Customer Info's store
+    fields, which the authenticated flow does not take."""
     if isinstance(record, CustomerInfo):
         return [
             FieldError(

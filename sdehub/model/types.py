@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
+import msgspec
 from msgspec import Meta, Struct
 
 # Every attribute value may be up to 50K characters (Messaging Interactions docs).
@@ -174,7 +175,8 @@ class MarketingData(Base):
 class MarketingSource(Base, tag="mrktInfo", tag_field="type"):
     """Marketing source: the channel, affiliate and campaign that brought the visitor."""
 
-    info: MarketingData
+    # Only ``type`` is mandatory in the docs: an absent wrapper is an empty one.
+    info: MarketingData = msgspec.field(default_factory=MarketingData)
 
 
 # --- eCommerce ----------------------------------------------------------------------------
@@ -219,6 +221,7 @@ class Transaction(Base, tag="purchase", tag_field="type"):
 
 class ViewedProductItem(Base):
     product: Product
+    quantity: int | None = None  # in the older docs' example and in Messaging Interactions
 
 
 class ViewedProduct(Base, tag="prodView", tag_field="type"):
@@ -241,7 +244,7 @@ class LeadData(Base):
 class Lead(Base, tag="lead", tag_field="type"):
     """Lead: a lead the visitor generated (form filled, quote requested, ...)."""
 
-    lead: LeadData
+    lead: LeadData = msgspec.field(default_factory=LeadData)
 
 
 class ServiceData(Base):
@@ -254,7 +257,7 @@ class ServiceData(Base):
 class ServiceActivity(Base, tag="service", tag_field="type"):
     """Service activity: a service request and its status."""
 
-    service: ServiceData
+    service: ServiceData = msgspec.field(default_factory=ServiceData)
 
 
 class ErrorData(Base):
@@ -268,13 +271,13 @@ class ErrorData(Base):
 class VisitorError(Base, tag="error", tag_field="type"):
     """Visitor error: an error the visitor hit; errors accumulate until resolved."""
 
-    error: ErrorData
+    error: ErrorData = msgspec.field(default_factory=ErrorData)
 
 
 class SearchContent(Base, tag="searchInfo", tag_field="type"):
     """Searched content: keywords the visitor searched for (web only)."""
 
-    keywords: list[Text]
+    keywords: list[Text] = []
 
 
 # --- impression events (Monitoring API report only) ---------------------------------------
@@ -346,8 +349,17 @@ Impression = (
     ImpressionDisplay | ImpressionAccept | ImpressionExpanded | ImpressionTimeout | ImpressionClose
 )
 Event = SDE | Impression
-AuthenticatedSDE = CustomerInfo | PersonalInfo
-"""What the authenticated flow (JWT ``lp_sdes``, ``authenticatedData.lp_sdes``) accepts."""
+# What the authenticated flow (JWT ``lp_sdes``, ``authenticatedData.lp_sdes``) accepts; the
+# validator names any other SDE type as unsupported there.
+AuthenticatedSDE = Annotated[
+    CustomerInfo | PersonalInfo,
+    Meta(
+        extra={
+            "unsupported_tag": "is not supported in the authenticated flow; "
+            "only ctmrinfo and personal are"
+        }
+    ),
+]
 
 SDE_TYPES: Final[tuple[type[Base], ...]] = (
     CustomerInfo,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cache
 from typing import Any, Final, TypeVar, cast
 
@@ -102,6 +102,28 @@ def convert(value: Any, typ: type[T] | Any, path: Path = ()) -> T:
     return cast(T, out)
 
 
+def nul_errors(value: Any, path: Path = ()) -> list[FieldError]:
+    """Strings holding U+0000, anywhere in a JSON value.
+
+    PostgreSQL cannot store that character in text or JSON columns, so it is refused at the edge
+    on every backend alike rather than failing later on one of them.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [FieldError(format_path(path), "the NUL character (U+0000) is not allowed")]
+        return []
+    if isinstance(value, list):
+        return [e for i, item in enumerate(value) for e in nul_errors(item, (*path, i))]
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if "\x00" in str(key):
+                found.append(FieldError(format_path(path), "a member name holds U+0000"))
+            found += nul_errors(item, (*path, str(key)))
+        return found
+    return []
+
+
 @cache
 def compile_type(typ: Any) -> Node:
     return _compile(mi.type_info(typ))
@@ -111,6 +133,8 @@ def _compile(t: mi.Type) -> Node:
     if isinstance(t, mi.Metadata):
         if t.extra and "codes" in t.extra and isinstance(t.type, mi.LiteralType):
             return _literal_node(t.type.values, codes=tuple(t.extra["codes"]))
+        if t.extra and "unsupported_tag" in t.extra and isinstance(t.type, mi.UnionType):
+            return _tagged_node(list(t.type.types), unsupported=t.extra["unsupported_tag"])  # type: ignore[arg-type]
         return _compile(t.type)
     if isinstance(t, mi.AnyType):
         return lambda v, p, e: v
@@ -153,7 +177,11 @@ def _str_node(t: mi.StrType) -> Node:
     def node(v: Any, p: Path, e: list[FieldError]) -> Any:
         if isinstance(v, str):
             pass
-        elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+        elif (
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and (isinstance(v, int) or math.isfinite(v))
+        ):
             v = str(v)
         else:
             return _fail(e, p, f"expected a string, got {describe(v)}")
@@ -165,6 +193,8 @@ def _str_node(t: mi.StrType) -> Node:
 
 
 def _check_bounds(v: float, t: mi.IntType | mi.FloatType, p: Path, e: list[FieldError]) -> Any:
+    if isinstance(t, mi.IntType) and not INT64[0] <= v <= INT64[1]:
+        return _fail(e, p, f"expected a 64-bit integer, got {v!r}")
     if t.ge is not None and v < t.ge:
         return _fail(e, p, f"expected a value >= {t.ge}, got {v!r}")
     if t.le is not None and v > t.le:
@@ -176,11 +206,16 @@ def _check_bounds(v: float, t: mi.IntType | mi.FloatType, p: Path, e: list[Field
     return v
 
 
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+# Stored values become Avro longs and database BIGINTs: integers stay within 64 bits.
+INT64 = (-(2**63), 2**63 - 1)
+
+
 def _number_from_str(v: str) -> float | None:
-    try:
-        f = float(v.strip())
-    except ValueError:
+    """A JSON-style number in a string (no ``inf``, ``nan`` or ``1_000``)."""
+    if _NUMBER.match(v) is None:
         return None
+    f = float(v)
     return f if math.isfinite(f) else None
 
 
@@ -206,7 +241,10 @@ def _float_node(t: mi.FloatType) -> Node:
             return _fail(e, p, f"expected a number, got {describe(v)}")
         f: float | None
         if isinstance(v, int | float):
-            f = float(v) if math.isfinite(v) else None
+            try:
+                f = float(v) if math.isfinite(v) else None
+            except OverflowError:  # an integer beyond the float range
+                f = None
         elif isinstance(v, str):
             f = _number_from_str(v)
         else:
@@ -234,7 +272,7 @@ def _literal_node(values: tuple[Any, ...], codes: tuple[Any, ...] = ()) -> Node:
     shown = ", ".join(str(v) for v in values)
 
     def node(v: Any, p: Path, e: list[FieldError]) -> Any:
-        if v in exact and not isinstance(v, bool):
+        if isinstance(v, Hashable) and v in exact and not isinstance(v, bool):
             return v
         if isinstance(v, str) and v.lower() in folded:
             return folded[v.lower()]
@@ -360,7 +398,8 @@ def _value_kind(v: Any) -> str:
     return "null"
 
 
-def _tagged_node(structs: list[mi.StructType]) -> Node:
+def _tagged_node(structs: list[mi.StructType], unsupported: str | None = None) -> Node:
+    """Dispatch on the tag; ``unsupported`` words the error for a tag this union leaves out."""
     tag_field = structs[0].tag_field
     assert tag_field is not None
     by_tag = {s.tag: _struct_node(s) for s in structs}
@@ -372,7 +411,9 @@ def _tagged_node(structs: list[mi.StructType]) -> Node:
         tag = v.get(tag_field)
         if tag is None:
             return _fail(e, (*p, tag_field), f"is required (one of {shown})")
-        check = by_tag.get(tag)
+        check = by_tag.get(tag) if isinstance(tag, str) else None
+        if check is None and unsupported and isinstance(tag, str):
+            return _fail(e, (*p, tag_field), f"SDE type {tag!r} {unsupported}")
         if check is None:
             return _fail(e, (*p, tag_field), f"expected one of {shown}, got {describe(tag)}")
         return check(v, p, e)

@@ -31,6 +31,9 @@ T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
 
 MAX_BATCH = 512
+_SAVEPOINT = "SAVEPOINT sdehub_job"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT sdehub_job"
+_RELEASE_SAVEPOINT = "RELEASE SAVEPOINT sdehub_job"
 
 
 def _json_dumps(value: Any) -> str:
@@ -187,14 +190,16 @@ class Database:
         try:
             with conn.begin():
                 for job in batch:
-                    savepoint = conn.begin_nested()
+                    # Plain SQL savepoints (SQLite and PostgreSQL spell them alike): the same
+                    # statements conn.begin_nested() issues, without compiling a fresh
+                    # SAVEPOINT clause (a new name each time) for every job.
+                    conn.exec_driver_sql(_SAVEPOINT)
                     try:
                         job.result = job.fn(conn)
                     except BaseException as exc:
-                        savepoint.rollback()
+                        conn.exec_driver_sql(_ROLLBACK_TO_SAVEPOINT)
                         job.error = exc
-                    else:
-                        savepoint.commit()
+                    conn.exec_driver_sql(_RELEASE_SAVEPOINT)
         except BaseException as exc:  # the commit itself failed: nobody's write is durable
             log.exception("commit failed for a batch of %d writes", len(batch))
             for job in batch:

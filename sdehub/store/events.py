@@ -40,6 +40,42 @@ class StoredEvent(NamedTuple):
     conversation_id: str | None
 
 
+# Statements of the ingest hot path, built once with bound parameters (building a statement and
+# its cache key costs more than running it on SQLite). Same SQL, same results.
+_APPEND = sa.insert(sde_events).returning(sde_events.c.seq, sort_by_parameter_order=True)
+_STATE_ROW = sa.select(sde_state.c.payload, sde_state.c.meta).where(
+    sde_state.c.account_id == sa.bindparam("account_id"),
+    sde_state.c.scope_kind == sa.bindparam("scope_kind"),
+    sde_state.c.scope_id == sa.bindparam("scope_id"),
+    sde_state.c.wire_type == sa.bindparam("wire_type"),
+    sde_state.c.authenticated == sa.bindparam("authenticated"),
+)
+_seqs_in_window: dict[tuple[bool, bool], Any] = {}
+
+
+def _seqs_in_window_statement(by_consumer: bool, by_visit: bool) -> Any:
+    stmt = _seqs_in_window.get((by_consumer, by_visit))
+    if stmt is None:
+        e = sde_events
+        who = []
+        if by_consumer:
+            who.append(e.c.consumer_id == sa.bindparam("consumer_id"))
+        if by_visit:
+            who.append(
+                sa.and_(
+                    e.c.visitor_id == sa.bindparam("visitor_id"),
+                    e.c.session_id == sa.bindparam("session_id"),
+                )
+            )
+        stmt = _seqs_in_window[(by_consumer, by_visit)] = sa.select(e.c.seq).where(
+            e.c.account_id == sa.bindparam("account_id"),
+            sa.or_(*who),
+            e.c.server_ms >= sa.bindparam("since_ms"),
+            e.c.server_ms <= sa.bindparam("until_ms"),
+        )
+    return stmt
+
+
 def session_scope(visitor_id: str, session_id: str) -> str:
     return f"{visitor_id}:{session_id}"
 
@@ -76,8 +112,7 @@ def append(
         }
         for record, orig in zip(records, originals, strict=True)
     ]
-    stmt = sa.insert(sde_events).returning(sde_events.c.seq, sort_by_parameter_order=True)
-    seqs = [row.seq for row in conn.execute(stmt, rows)]
+    seqs = [row.seq for row in conn.execute(_APPEND, rows)]
     return [
         Entry(
             record,
@@ -144,22 +179,16 @@ def seqs_in_window(
     until_ms: int,
 ) -> list[int]:
     """Sequence numbers of a consumer's (or a visit's) events reported in a time window."""
-    e = sde_events
-    who = []
-    if consumer_id is not None:
-        who.append(e.c.consumer_id == consumer_id)
-    if visitor_id is not None and session_id is not None:
-        who.append(sa.and_(e.c.visitor_id == visitor_id, e.c.session_id == session_id))
-    if not who:
+    by_consumer = consumer_id is not None
+    by_visit = visitor_id is not None and session_id is not None
+    if not by_consumer and not by_visit:
         return []
-    rows = conn.execute(
-        sa.select(e.c.seq).where(
-            e.c.account_id == account_id,
-            sa.or_(*who),
-            e.c.server_ms >= since_ms,
-            e.c.server_ms <= until_ms,
-        )
-    )
+    params = {"account_id": account_id, "since_ms": since_ms, "until_ms": until_ms}
+    if by_consumer:
+        params["consumer_id"] = consumer_id
+    if by_visit:
+        params.update(visitor_id=visitor_id, session_id=session_id)
+    rows = conn.execute(_seqs_in_window_statement(by_consumer, by_visit), params)
     return [r.seq for r in rows]
 
 
@@ -219,16 +248,14 @@ def update_state(
 def _state_row(
     conn: Connection, account_id: str, kind: str, scope_id: str, wt: str, authenticated: bool
 ) -> Entry | None:
-    s = sde_state
-    row = conn.execute(
-        sa.select(s.c.payload, s.c.meta).where(
-            s.c.account_id == account_id,
-            s.c.scope_kind == kind,
-            s.c.scope_id == scope_id,
-            s.c.wire_type == wt,
-            s.c.authenticated == authenticated,
-        )
-    ).first()
+    params = {
+        "account_id": account_id,
+        "scope_kind": kind,
+        "scope_id": scope_id,
+        "wire_type": wt,
+        "authenticated": authenticated,
+    }
+    row = conn.execute(_STATE_ROW, params).first()
     if row is None:
         return None
     return Entry(msgspec.convert(row.payload, Event), msgspec.convert(row.meta, Provenance))

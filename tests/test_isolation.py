@@ -1,0 +1,431 @@
+"""Tenant isolation: every query filters by account.
+
+Two accounts hold rows of every kind under the *same* ids (conversation ``conv-1``, consumer
+``consumer-1``, user ``user-1``, ...), with contents naming their account. Every public store
+function that takes an ``account_id`` is found by introspection and must be classified here, so a
+new query cannot skip this suite. Reads of account A must return the same thing before and after
+account B's rows and writes arrive, and nothing of B's; B's writes must not touch A's rows.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sdehub.ingest import HOUR_MS, record
+from sdehub.model.provenance import Provenance
+from sdehub.model.types import (
+    CustomerInfo,
+    CustomerInfoData,
+    PersonalData,
+    PersonalInfo,
+    ServiceActivity,
+    ServiceData,
+    Transaction,
+)
+from sdehub.store import Database, accounts, conversations, events, keys, quarantine, tables
+from sdehub.store.events import Origin
+
+pytestmark = pytest.mark.anyio
+
+MODULES = (events, conversations, accounts, keys, quarantine)
+NOW = 1_700_000_000_000
+
+# Every public function of the store modules, by how it is scoped.
+READS = {
+    "events.for_conversation",
+    "events.seqs_in_window",
+    "events.recent",
+    "events.state",
+    "conversations.get_consumer",
+    "conversations.get_conversation",
+    "conversations.open_conversation_of",
+    "conversations.attributable",
+    "conversations.list_conversations",
+    "conversations.dialogs_of",
+    "conversations.participants_of",
+    "conversations.messages_of",
+    "accounts.get_account",
+    "accounts.get_app",
+    "accounts.list_apps",
+    "accounts.get_user_by_login",
+    "accounts.get_user",
+    "accounts.list_users",
+    "accounts.next_user_id",
+    "accounts.get_session",
+    "keys.signing_keys_of",
+    "keys.brand_keys_of",
+    "quarantine.list_for",
+    "quarantine.count_for",
+}
+WRITES = {
+    "events.append",
+    "events.attribute",
+    "events.update_state",
+    "conversations.update_conversation",
+    "conversations.next_sequence",
+    "conversations.close_dialogs",
+    "accounts.extend_session",
+    "accounts.revoke_session",
+    "keys.delete_brand_keys",
+}
+# These take a record that carries its own account_id.
+RECORD_WRITES = {
+    "conversations.put_consumer",
+    "conversations.add_conversation",
+    "conversations.add_dialog",
+    "conversations.add_participant",
+    "conversations.add_message",
+    "accounts.add_account",
+    "accounts.put_app",
+    "accounts.add_app_if_absent",
+    "accounts.put_user",
+    "accounts.add_session",
+    "keys.add_signing_key",
+    "keys.put_brand_key",
+    "quarantine.add",
+}
+UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
+
+VISIT = ("visitor-1", "session-1")
+ARGS: dict[str, Any] = {
+    "conversation_id": "conv-1",
+    "consumer_id": "consumer-1",
+    "client_id": "app-1",
+    "user_id": "user-1",
+    "login_name": "login-1",
+    "session_id": "session-1",  # the login session and the visit's session share the id
+    "visitor_id": "visitor-1",
+    "since_ms": 0,
+    "until_ms": NOW * 10,
+    "closed_since_ms": 0,
+    "base": 1000,
+}
+SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
+
+
+def public_functions() -> dict[str, Callable[..., Any]]:
+    found = {}
+    for module in MODULES:
+        short = module.__name__.rsplit(".", 1)[1]
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("_") and fn.__module__ == module.__name__:
+                found[f"{short}.{name}"] = fn
+    return found
+
+
+def scoped(names: set[str]) -> dict[str, Callable[..., Any]]:
+    return {k: v for k, v in public_functions().items() if k in names}
+
+
+def calls(name: str, fn: Callable[..., Any], account: str) -> list[dict[str, Any]]:
+    """Keyword arguments for every way this read is called for ``account``."""
+    params = list(inspect.signature(fn).parameters.values())[1:]  # after conn
+    kwargs: dict[str, Any] = {}
+    for p in params:
+        if p.name == "account_id":
+            kwargs[p.name] = account
+        elif p.name in ("kind", "scope_id"):
+            continue
+        elif p.name in ARGS:
+            kwargs[p.name] = ARGS[p.name]
+        elif p.default is inspect.Parameter.empty and p.kind is not p.VAR_KEYWORD:
+            raise AssertionError(f"{name}: give parameter {p.name!r} a value in ARGS")
+    variants = [kwargs]
+    names = {p.name for p in params}
+    if {"kind", "scope_id"} <= names:
+        variants = [{**kwargs, "kind": k, "scope_id": s} for k, s in SCOPES]
+    if {"consumer_id", "visitor_id", "session_id"} <= names:  # by consumer, by visit, by both
+        variants = [
+            {**kwargs, "visitor_id": None, "session_id": None},
+            {**kwargs, "consumer_id": None},
+            kwargs,
+        ]
+    return variants
+
+
+# --- the two accounts' rows ----------------------------------------------------------------
+
+
+class Tenant(msgspec.Struct):
+    account_id: str
+    seqs: set[int] = msgspec.field(default_factory=set)
+
+
+def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
+    """Rows of every kind, under the shared ids; ``extra`` more of the listable ones."""
+    a = tenant.account_id
+    accounts.add_account(
+        conn, accounts.Account(account_id=a, name=f"name {a}", emulated=False, created_ms=NOW)
+    )
+    for i in range(1 + extra):
+        accounts.put_app(
+            conn,
+            accounts.App(
+                account_id=a, client_id=f"app-{i + 1}", secret_hash=f"secret {a}",
+                name=f"app of {a}", rate_limit=None, emulated=False, created_ms=NOW,
+            ),
+        )  # fmt: skip
+        accounts.put_user(
+            conn,
+            accounts.User(
+                account_id=a, user_id=f"user-{i + 1}", login_name=f"login-{i + 1}",
+                password_hash=f"hash {a}", nickname=None, full_name=f"agent of {a}", email=None,
+                emulated=False, created_ms=NOW,
+            ),
+        )  # fmt: skip
+        keys.add_signing_key(
+            conn,
+            keys.SigningKey(account_id=a, kid=f"kid-{i + 1}", private_pem=f"pem {a}", created_ms=i),
+        )
+        keys.put_brand_key(
+            conn,
+            keys.BrandKey(
+                account_id=a, kid=f"kid-{i + 1}", issuer=f"iss {a}", jwk={"owner": a},
+                created_ms=i,
+            ),
+        )  # fmt: skip
+        quarantine.add(
+            conn,
+            quarantine.Quarantined(
+                account_id=a, received_ms=NOW, api="connector", status=400,
+                body=f"body of {a}".encode(), errors=[{"path": "$", "message": a}], actor=a,
+            ),
+        )  # fmt: skip
+    accounts.add_session(
+        conn,
+        accounts.Session(
+            account_id=a, session_id="session-1", user_id="user-1", csrf=f"csrf {a}",
+            created_ms=NOW, expires_ms=NOW + HOUR_MS, revoked=False,
+        ),
+    )  # fmt: skip
+    conversations.put_consumer(
+        conn,
+        conversations.Consumer(
+            account_id=a, consumer_id="consumer-1", ext_consumer_id=f"ext {a}", acr="0",
+            claims={"owner": a}, profile={"owner": a}, created_ms=NOW, updated_ms=NOW,
+        ),
+        update=(),
+    )  # fmt: skip
+    ids = ["conv-1"] + [f"conv-only-{a}-{i}" for i in range(extra)]
+    for i, conversation_id in enumerate(ids):
+        conversations.add_conversation(
+            conn,
+            conversations.Conversation(
+                account_id=a, conversation_id=conversation_id, consumer_id="consumer-1",
+                state="OPEN" if i == 0 else "CLOSE", created_ms=NOW + i,
+                closed_ms=None if i == 0 else NOW + i, visitor_id=VISIT[0],
+                session_id=VISIT[1], context={"owner": a}, app_id="app-1",
+            ),
+        )  # fmt: skip
+        conversations.add_dialog(
+            conn,
+            conversations.Dialog(
+                account_id=a, dialog_id=f"dialog-{i + 1}", conversation_id="conv-1",
+                dialog_type="MAIN", state="OPEN", created_ms=NOW + i,
+            ),
+        )  # fmt: skip
+        conversations.add_participant(
+            conn,
+            conversations.Participant(
+                account_id=a, conversation_id="conv-1", participant_id=f"p-{i}",
+                role="CONSUMER", joined_ms=NOW + i,
+            ),
+        )  # fmt: skip
+        conversations.add_message(
+            conn,
+            conversations.Message(
+                account_id=a, conversation_id="conv-1", sequence=i, dialog_id="conv-1",
+                participant_id="consumer-1", role="CONSUMER", event_type="ContentEvent",
+                event={"message": f"from {a}"}, server_ms=NOW + i,
+            ),
+        )  # fmt: skip
+    for i in range(1 + extra):
+        reported = record(
+            conn,
+            a,
+            [
+                CustomerInfo(info=CustomerInfoData(cstatus=f"{a} {i}")),
+                PersonalInfo(personal=PersonalData(firstname=a)),
+                Transaction(orderId=f"{a} {i}"),
+                ServiceActivity(service=ServiceData(topic=a)),
+            ],
+            Origin(
+                source="connector", authenticated=bool(i % 2), actor=a,
+                consumer_id="consumer-1", visitor_id=VISIT[0], session_id=VISIT[1],
+                request_id=a[:64],
+            ),
+            now_ms=NOW + i,
+            window_ms=12 * HOUR_MS,
+        )  # fmt: skip
+        tenant.seqs.update(e.meta.seq for e in reported)
+
+
+def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
+    """Call every account-scoped write for ``tenant``, under the shared ids."""
+    a = tenant.account_id
+    origin = Origin(source="api", authenticated=False, actor=a, consumer_id="consumer-1")
+    entries = events.append(
+        conn, a, [CustomerInfo(info=CustomerInfoData(cstatus=f"late {a}"))], origin,
+        server_ms=NOW + 50,
+    )  # fmt: skip
+    tenant.seqs.update(e.meta.seq for e in entries)
+    events.attribute(conn, a, "conv-1", [e.meta.seq for e in entries])
+    for kind, scope_id in SCOPES:
+        events.update_state(conn, a, kind, scope_id, entries)
+    return {
+        "events.append": entries,
+        "events.attribute": None,
+        "events.update_state": None,
+        "conversations.next_sequence": conversations.next_sequence(conn, a, "conv-1"),
+        "conversations.update_conversation": conversations.update_conversation(
+            conn, a, "conv-1", state="CLOSE", closed_ms=NOW + 60, ttr=a[:16]
+        ),
+        "conversations.close_dialogs": conversations.close_dialogs(conn, a, "conv-1", NOW + 60),
+        "accounts.extend_session": accounts.extend_session(conn, a, "session-1", NOW + 99),
+        "accounts.revoke_session": accounts.revoke_session(conn, a, "session-1"),
+        "keys.delete_brand_keys": keys.delete_brand_keys(conn, a),
+    }
+
+
+def read_all(conn: Connection, account_id: str) -> dict[str, list[Any]]:
+    return {
+        name: [fn(conn, **kwargs) for kwargs in calls(name, fn, account_id)]
+        for name, fn in sorted(scoped(READS).items())
+    }
+
+
+def leaks(name: str, result: Any, own: Tenant, other: Tenant) -> list[str]:
+    """Where ``result`` (read for ``own``) shows anything of ``other``'s."""
+    found: list[str] = []
+
+    def walk(v: Any, path: str) -> None:
+        if isinstance(v, str | bytes):
+            marker = other.account_id if isinstance(v, str) else other.account_id.encode()
+            if marker in v:
+                found.append(f"{path}: {v!r}")
+        elif isinstance(v, Provenance):
+            if v.seq in other.seqs or v.seq not in own.seqs:
+                found.append(f"{path}.seq: {v.seq}")
+            if v.actor is not None:
+                walk(v.actor, f"{path}.actor")
+        elif isinstance(v, msgspec.Struct):
+            owner = getattr(v, "account_id", own.account_id)
+            if owner != own.account_id:
+                found.append(f"{path}.account_id: {owner!r}")
+            for field in v.__struct_fields__:
+                walk(getattr(v, field), f"{path}.{field}")
+        elif isinstance(v, list | tuple):
+            for i, item in enumerate(v):
+                walk(item, f"{path}[{i}]")
+        elif isinstance(v, dict):
+            for key, item in v.items():
+                walk(key, f"{path}.{key}")
+                walk(item, f"{path}.{key}")
+
+    walk(result, name)
+    if name == "events.seqs_in_window":
+        for variant in result:
+            found.extend(f"{name}: seq {s}" for s in variant if s not in own.seqs)
+    return found
+
+
+def non_empty(result: Any) -> bool:
+    return result not in (None, [], 0, "")
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    database.migrate()
+    database.start()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def tenants() -> tuple[Tenant, Tenant]:
+    run = uuid.uuid4().hex[:10]
+    return Tenant(f"iso-a-{run}"), Tenant(f"iso-b-{run}")
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+def test_every_public_store_function_is_classified() -> None:
+    found = public_functions()
+    assert set(found) == READS | WRITES | RECORD_WRITES | UNSCOPED
+    for name in READS | WRITES:
+        assert "account_id" in inspect.signature(found[name]).parameters, name
+    for name in RECORD_WRITES | UNSCOPED:
+        assert "account_id" not in inspect.signature(found[name]).parameters, name
+
+
+async def test_reads_of_one_account_never_see_another(
+    db: Database, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, b = tenants
+    await db.write(lambda c: populate(c, a, extra=0))
+    before = await db.read(lambda c: read_all(c, a.account_id))
+    for name, results in before.items():
+        assert all(non_empty(r) for r in results), f"{name} found nothing for A: {results}"
+        assert leaks(name, results, own=a, other=b) == []
+
+    await db.write(lambda c: populate(c, b, extra=2))
+    await db.write(lambda c: writes_for(c, b))
+
+    after = await db.read(lambda c: read_all(c, a.account_id))
+    for name in before:
+        assert after[name] == before[name], f"{name} changed when account B wrote"
+    theirs = await db.read(lambda c: read_all(c, b.account_id))
+    for name, results in theirs.items():
+        assert leaks(name, results, own=b, other=a) == [], name
+    # B's own reads do see B's extra rows: the fixture has teeth.
+    assert len(theirs["accounts.list_users"][0]) == 3
+    assert theirs["quarantine.count_for"] == [3]
+    assert theirs["keys.brand_keys_of"] == [[]]
+    session = theirs["accounts.get_session"][0]
+    assert session.revoked and session.expires_ms == NOW + 99
+
+
+async def test_writes_of_one_account_leave_another_alone(
+    db: Database, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, b = tenants
+    await db.write(lambda c: populate(c, a, extra=0))
+    await db.write(lambda c: populate(c, b, extra=0))
+    before = await db.read(lambda c: read_all(c, a.account_id))
+    done = await db.write(lambda c: writes_for(c, b))
+    assert set(done) == WRITES
+    assert await db.read(lambda c: read_all(c, a.account_id)) == before
+    # Attributing B's events to A's conversation of the same id still shows A nothing of B's.
+    await db.write(lambda c: events.attribute(c, a.account_id, "conv-1", sorted(b.seqs)))
+    assert await db.read(lambda c: read_all(c, a.account_id)) == before
+
+
+def test_every_table_leads_with_account_id() -> None:
+    for table in tables.metadata.sorted_tables:
+        assert "account_id" in table.c, f"{table.name} has no account_id"
+        assert not table.c.account_id.nullable, table.name
+        leading = [table.primary_key.columns.values()[0].name]
+        leading += [next(iter(ix.columns)).name for ix in table.indexes]
+        assert "account_id" in leading, f"{table.name}: no key or index leads with account_id"
+
+
+def test_every_unique_constraint_includes_account_id() -> None:
+    for table in tables.metadata.sorted_tables:
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint):
+                columns = {c.name for c in constraint.columns}
+                if columns == {"seq"} or columns == {"id"}:  # global surrogate keys
+                    continue
+                assert "account_id" in columns, f"{table.name}: {constraint}"

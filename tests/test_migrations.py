@@ -1,0 +1,120 @@
+"""Migrations: on both backends they build exactly ``tables.metadata``, and they go down and up.
+
+PostgreSQL tests get a database of their own (not the session's shared one), since going down to
+base drops every table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection, Engine
+
+from sdehub.store import migrations
+from sdehub.store.database import create_engine
+from sdehub.store.tables import metadata
+
+
+@pytest.fixture
+def fresh_url(db_url: str) -> Iterator[str]:
+    """An empty database on the backend of ``db_url``."""
+    if db_url.startswith("sqlite"):
+        yield db_url
+        return
+    name = f"sdehub_mig_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield db_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(fresh_url: str) -> Iterator[Engine]:
+    engine = create_engine(fresh_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.begin() as conn:
+        migrations.upgrade(conn, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        command.downgrade(migrations.config(conn), revision)
+
+
+def diff(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def user_tables(conn: Connection) -> set[str]:
+    return set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_builds_exactly_the_metadata(engine: Engine) -> None:
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert diff(conn) == []
+        assert user_tables(conn) == set(metadata.tables)
+
+
+def test_current_revision_is_head(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert migrations.current(conn) is None
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert migrations.current(conn) == migrations.head()
+    assert migrations.head() is not None
+
+
+def test_head_has_a_single_linear_history() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrations.config())
+    assert len(scripts.get_heads()) == 1
+    assert len(scripts.get_bases()) == 1
+
+
+def test_downgrade_to_base_then_upgrade_again(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine, "base")
+    with engine.connect() as conn:
+        assert user_tables(conn) == set()
+        assert migrations.current(conn) is None
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert migrations.current(conn) == migrations.head()
+        assert diff(conn) == []
+
+
+def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(metadata.tables["accounts"]).values(
+                account_id="kept", name=None, emulated=False, created_ms=1
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert migrations.current(conn) == migrations.head()
+        assert diff(conn) == []
+        rows = conn.execute(sa.select(metadata.tables["accounts"].c.account_id)).all()
+        assert [r.account_id for r in rows] == ["kept"]
