@@ -102,11 +102,17 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far (all its threads)."""
+        user, system = self.cpu_split()
+        return user + system
+
+    def cpu_split(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of the server process so far."""
         try:
             fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return float("nan"), float("nan")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     def tail(self) -> str:
         try:
@@ -353,11 +359,13 @@ function init(args)
   local path, auth = f:read("*l"), f:read("*l")
   for line in f:lines() do
     local tab = line:find("\t", 1, true)
-    reqs[#reqs + 1] = wrk.format("POST", path, {
+    local headers = {
       ["Authorization"] = auth,
       ["X-LP-ON-BEHALF"] = line:sub(1, tab - 1),
       ["Content-Type"] = "application/json",
-    }, line:sub(tab + 1))
+    }
+    if args[4] == "close" then headers["Connection"] = "close" end
+    reqs[#reqs + 1] = wrk.format("POST", path, headers, line:sub(tab + 1))
   end
   f:close()
   n = #reqs
@@ -432,7 +440,8 @@ class Load:
 class Wrk:
     name = "wrk"
 
-    def __init__(self, workdir: Path, connections: int, threads: int) -> None:
+    def __init__(self, workdir: Path, connections: int, threads: int, connection: str) -> None:
+        self.connection = connection
         exe = shutil.which("wrk")
         if exe is None:
             raise BenchError("wrk is not installed (apt-get install -y wrk, or --loadgen python)")
@@ -459,6 +468,7 @@ class Wrk:
             str(data),
             str(offset),
             str(self.threads),
+            self.connection,
         ]
         out = subprocess.run(argv, capture_output=True, text=True)
         match = re.search(r"^BENCH_RESULT (.*)$", out.stdout, re.M)
@@ -617,6 +627,8 @@ class Run:
     rows_before: int | None = None
     rows_after: int | None = None
     cpu_us_per_request: float = float("nan")
+    system_share: float = float("nan")
+    writes_per_commit: float = float("nan")
     problems: list[str] = field(default_factory=list)
 
 
@@ -667,7 +679,13 @@ def describe_run(run: Run) -> str:
     line = (
         f"  {run.workload:<12} round {run.round}  {run.server:<6} {load.rps:9.1f} req/s  "
         f"p50 {load.p50_ms:7.2f} ms  p99 {load.p99_ms:7.2f} ms  "
-        f"cpu {run.cpu_us_per_request:6.0f} us/req  ({load.ok} x 200"
+        f"cpu {run.cpu_us_per_request:6.0f} us/req ({100 * run.system_share:.0f}% system)  "
+        + (
+            f"{run.writes_per_commit:.1f} writes/commit  "
+            if is_number(run.writes_per_commit)
+            else ""
+        )
+        + f"({load.ok} x 200"
     )
     if run.rows_after is not None and run.rows_before is not None:
         line += (
@@ -718,10 +736,14 @@ class Bench:
         self.echo = start("echo", argv, port, self.workdir)
         self.servers.append(self.echo)
         if args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk")):
-            self.gen: Wrk | PyLoad = Wrk(self.workdir, args.connections, args.threads)
+            self.gen: Wrk | PyLoad = Wrk(
+                self.workdir, args.connections, args.threads, args.connection
+            )
         else:
+            if args.connection == "close":
+                raise BenchError("--connection close needs wrk (apt-get install -y wrk)")
             self.gen = PyLoad(self.workdir, args.connections, args.threads)
-        self.version = self.gen.version
+        self.version = f"{self.gen.version}, connection {args.connection}"
         self.log(
             f"sdehub pid {self.sdehub.pid} ({self.sdehub.base}, db {self.db}), "
             f"echo pid {self.echo.pid} ({self.echo.base}); load: {self.version}, "
@@ -777,10 +799,12 @@ class Bench:
             if need > len(w.rows):
                 self.add_consumers(w, need - len(w.rows))
         before = count_rows(self.db, table) if is_sdehub else None
+        commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0)
         spy = None
         if args.py_spy and is_sdehub and round_ == 1:
             spy = start_py_spy(args, server, w.name, duration)
         cpu = server.cpu_seconds()
+        user0, system0 = server.cpu_split()
         # The file holds the requests not used yet (for CONVERSATION: the fresh consumers);
         # echo and sdehub both start at its first line, so both get the same bytes.
         write_requests(w.data, w.name, self.prep.app_jwt, w.rows[w.offset :])
@@ -790,10 +814,14 @@ class Bench:
         run = Run(w.name, server.name, round_, load, before)
         if is_sdehub:
             run.rows_after = settled_count(self.db, table)
+            jobs, commits = commit_counts(server.base)
+            run.writes_per_commit = (jobs - commits_before[0]) / max(commits - commits_before[1], 1)
         # CPU the server spent per request it processed (those in flight at the cutoff too):
         # much less sensitive to the neighbours' load than req/s.
         processed = load.ok + load.bad + max(load.in_flight, 0)
         run.cpu_us_per_request = (server.cpu_seconds() - cpu) / max(processed, 1) * 1e6
+        user1, system1 = server.cpu_split()
+        run.system_share = (system1 - system0) / max(user1 - user0 + system1 - system0, 1e-9)
         if is_sdehub:
             if w.name == "conversation":
                 w.offset += load.next_offset
@@ -940,6 +968,26 @@ class Spy:
     out: Path
 
 
+def is_number(value: float) -> bool:
+    return value == value  # not NaN
+
+
+def commit_counts(base: str) -> tuple[float, float]:
+    """(writes, commits) so far, from sdehub's commit batch size histogram."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(("sdehub_commit_batch_size_sum", "sdehub_commit_batch_size_count")):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values.get("sdehub_commit_batch_size_sum", 0.0), values.get(
+        "sdehub_commit_batch_size_count", 0.0
+    )
+
+
 def start_py_spy(args: argparse.Namespace, server: Server, workload: str, duration: float) -> Spy:
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(args.py_spy) / f"{workload}.collapsed.txt"
@@ -959,6 +1007,7 @@ def start_py_spy(args: argparse.Namespace, server: Server, workload: str, durati
         "--output",
         str(out),
         "--nonblocking",
+        "--gil",
     ]
     return Spy(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), out)
 
@@ -1003,6 +1052,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fresh consumers kept ready per run: factor x best rate x duration",
     )
     p.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
+    p.add_argument(
+        "--connection",
+        choices=("close", "keep-alive"),
+        default="close",
+        help="a new TCP connection per request (close: the set-up the targets were set with, "
+        "see docs/benchmarks.md) or persistent connections (keep-alive)",
+    )
     p.add_argument("--tmpdir", help="where the SQLite file goes (a real disk: fsync matters)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--json", help="also write the results as JSON to this file")

@@ -22,6 +22,7 @@ from sdehub.api.agentvep import AgentVep
 from sdehub.api.common import ErrorBody, render_error
 from sdehub.api.connector import Connector
 from sdehub.api.csds import Domains
+from sdehub.api.fastpath import FastPath, FastRoute
 from sdehub.api.idp import Idp
 from sdehub.api.openapi import document
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
@@ -36,6 +37,7 @@ from sdehub.services import Services
 from sdehub.settings import Settings
 
 log = logging.getLogger("sdehub")
+ACCOUNT_PREFIX = "/api/account/{accountId}"
 
 
 class Ops:
@@ -141,9 +143,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         finally:
             await svc.db.close()
 
+    table = routes(operations)
+    fast = [
+        FastRoute(op.path.removeprefix(ACCOUNT_PREFIX), route, op.endpoint)
+        for op, route in zip(operations, table, strict=True)
+        if op.fast
+    ]
+    assert all(op.path.startswith(ACCOUNT_PREFIX) for op in operations if op.fast)
     app = Starlette(
-        routes=routes(operations),
-        middleware=[Middleware(RequestLog, metrics=svc.metrics)],
+        routes=table,
+        middleware=[
+            Middleware(RequestLog, metrics=svc.metrics),
+            Middleware(FastPath, routes=fast),
+        ],
         lifespan=lifespan,
     )
     app.state.services = svc

@@ -205,7 +205,7 @@ async def populate(
     """Create the demo account and ``conversations`` conversations; deterministic for a seed."""
     rng = random.Random(seed)
     ids = random.Random(seed + 1)
-    svc.messaging.new_id = lambda: str(uuid.UUID(int=ids.getrandbits(128), version=4))
+    svc.messaging.new_id = lambda _ms: str(uuid.UUID(int=ids.getrandbits(128), version=4))
     data = DemoData()
     await svc.accounts.add(ACCOUNT, "Demo Shop")
     await svc.accounts.put_app(ACCOUNT, CLIENT_ID, CLIENT_SECRET, name="Demo connector")

@@ -1,7 +1,8 @@
 """Request rate limits per app installation, answered with each API's documented 429.
 
-Uses the ``limits`` library: a moving window in process memory by default; a Redis storage URI
-shares the windows between workers.
+Uses the ``limits`` library's sliding window counter (two counters per key: constant cost per
+request, unlike a moving window that keeps one timestamp per request), in process memory by
+default; a Redis storage URI shares the windows between workers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from sdehub.errors import TooManyRequests
 
@@ -19,7 +20,7 @@ from sdehub.errors import TooManyRequests
 class RateLimiter:
     def __init__(self, default: str, storage_uri: str = "memory://") -> None:
         self.default = parse(default)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
         self._parsed: dict[str, object] = {}
 
     def hit(self, key: str, limit: str | None = None, *, lp_code: int | None = None) -> None:

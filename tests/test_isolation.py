@@ -71,6 +71,8 @@ WRITES = {
     "events.update_state",
     "conversations.update_conversation",
     "conversations.next_sequence",
+    "conversations.take_sequence",
+    "conversations.set_chat_state",
     "conversations.close_dialogs",
     "accounts.extend_session",
     "accounts.revoke_session",
@@ -285,6 +287,10 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "events.attribute": None,
         "events.update_state": None,
         "conversations.next_sequence": conversations.next_sequence(conn, a, "conv-1"),
+        "conversations.take_sequence": conversations.take_sequence(conn, a, "conv-1", "consumer-1"),
+        "conversations.set_chat_state": conversations.set_chat_state(
+            conn, a, "conv-1", "consumer-1", "COMPOSING"
+        ),
         "conversations.update_conversation": conversations.update_conversation(
             conn, a, "conv-1", state="CLOSE", closed_ms=NOW + 60, ttr=a[:16]
         ),

@@ -148,7 +148,7 @@ async def test_start_is_idempotent_and_close_stops_writes(db_url: str) -> None:
     assert database._writer is writer
     assert await database.write(lambda c: 41 + 1) == 42
     await database.close()
-    assert writer is not None and not writer.is_alive()
+    assert writer is not None and writer.running is False
     with pytest.raises(RuntimeError, match="not started"):
         await database.write(lambda c: 1)
 

@@ -57,6 +57,8 @@ class Operation:
     security: tuple[str, ...] = ()
     description: str = ""
     name: str = field(default="")
+    fast: bool = False
+    """Also served by :mod:`sdehub.api.fastpath` (a POST under ``/api/account/{accountId}``)."""
 
     def route(self) -> Route:
         return Route(
@@ -86,7 +88,7 @@ def guarded(renderer: Renderer) -> Callable[[Endpoint], Endpoint]:
             except SdehubError as exc:
                 return renderer(exc, request)
             except Exception:
-                log.exception("unhandled error in %s %s", request.method, request.url.path)
+                log.exception("unhandled error in %s %s", request.method, request.scope["path"])
                 return renderer(SdehubError("internal error; see the server log"), request)
 
         run.__name__ = getattr(endpoint, "__name__", "endpoint")

@@ -208,6 +208,38 @@ class Envelope(Base):
     body: Any = None
 
 
+# The same envelopes with the body typed by ``type``, for one-pass decoding by msgspec. They
+# accept only canonical input (exact enum case, no numbers as strings ...); anything they refuse
+# goes through the validator, which tolerates what LivePerson tolerates and names every error.
+
+
+class ProfileRequest(Base, tag="userprofile.SetUserProfile", tag_field="type"):
+    id: str | int
+    kind: Literal["req"] = "req"
+    body: UserProfile = msgspec.field(default_factory=UserProfile)
+
+
+class OpenRequest(Base, tag="cm.ConsumerRequestConversation", tag_field="type"):
+    id: str | int
+    body: ConversationRequest
+    kind: Literal["req"] = "req"
+
+
+class PublishRequest(Base, tag="ms.PublishEvent", tag_field="type"):
+    id: str | int
+    body: PublishEvent
+    kind: Literal["req"] = "req"
+
+
+class UpdateFieldRequest(Base, tag="cm.UpdateConversationField", tag_field="type"):
+    id: str | int
+    body: UpdateConversationField
+    kind: Literal["req"] = "req"
+
+
+TypedRequest = ProfileRequest | OpenRequest | PublishRequest | UpdateFieldRequest
+
+
 # --- replies -------------------------------------------------------------------------------
 
 

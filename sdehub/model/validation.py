@@ -427,7 +427,11 @@ def _first_match_node(candidates: list[tuple[str, Node]]) -> Node:
 
     def node(v: Any, p: Path, e: list[FieldError]) -> Any:
         kind = _value_kind(v)
-        ordered = sorted(candidates, key=lambda c: c[0] != kind)
+        # A member of the value's own kind decides alone: ``str | int`` must not turn a number
+        # that is out of the int's range into a string. Other kinds are tried (with their
+        # tolerance) only when no member has the value's kind.
+        same = [c for c in candidates if c[0] == kind]
+        ordered = same or candidates
         first: list[FieldError] | None = None
         for _, check in ordered:
             trial: list[FieldError] = []

@@ -1,15 +1,18 @@
-"""Consumers, conversations, their dialogs, participants and messages."""
+"""Consumers, conversations, their dialogs, participants and messages.
+
+The messaging hot path lives here, so these queries run as plain SQL on the driver connection
+(:mod:`sdehub.store.sql`); the statements are generated from the table definitions.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sdehub.store.sql import Sql, TableSql, one, rows, run
 from sdehub.store.tables import consumers, conversations, dialogs, messages, participants
-from sdehub.store.upsert import upsert
 
 
 class Consumer(msgspec.Struct, kw_only=True):
@@ -77,104 +80,115 @@ class Message(msgspec.Struct, kw_only=True):
     server_ms: int
 
 
-def _as(cls: type[Any], row: Any) -> Any:
-    return cls(**row._mapping)
+CONSUMERS = TableSql(consumers)
+CONVERSATIONS = TableSql(conversations)
+DIALOGS = TableSql(dialogs)
+PARTICIPANTS = TableSql(participants)
+MESSAGES = TableSql(messages)
 
-
-# Statements of the messaging hot path, built once with bound parameters: building a statement
-# and computing its cache key costs more than running it on SQLite. Same SQL, same results.
-# (Parameter names of an UPDATE must not be column names, hence the ``p_`` prefix.)
-_GET_CONSUMER = sa.select(consumers).where(
-    consumers.c.account_id == sa.bindparam("account_id"),
-    consumers.c.consumer_id == sa.bindparam("consumer_id"),
+_GET_CONSUMER = CONSUMERS.select("account_id = :account_id AND consumer_id = :consumer_id")
+_PUT_CONSUMER: dict[tuple[str, ...], Sql] = {}
+_INSERT_CONVERSATION = CONVERSATIONS.insert()
+_GET_CONVERSATION = CONVERSATIONS.select(
+    "account_id = :account_id AND conversation_id = :conversation_id"
 )
-_INSERT_CONVERSATION = sa.insert(conversations)
-_GET_CONVERSATION = sa.select(conversations).where(
-    conversations.c.account_id == sa.bindparam("account_id"),
-    conversations.c.conversation_id == sa.bindparam("conversation_id"),
+_OPEN_CONVERSATION_OF = CONVERSATIONS.select(
+    "account_id = :account_id AND consumer_id = :consumer_id AND state = 'OPEN'"
 )
-_OPEN_CONVERSATION_OF = sa.select(conversations).where(
-    conversations.c.account_id == sa.bindparam("account_id"),
-    conversations.c.consumer_id == sa.bindparam("consumer_id"),
-    conversations.c.state == "OPEN",
+# One indexed lookup per way of belonging (consumer; visit), joined with UNION: an OR across
+# them makes SQLite scan every conversation of the account.
+_BY_CONSUMER = "account_id = :account_id AND consumer_id = :consumer_id"
+_BY_VISIT = "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+_IN_WINDOW = "(state = 'OPEN' OR closed_ms >= :closed_since_ms)"
+_ATTRIBUTABLE = {
+    (True, False): Sql(f"SELECT conversation_id FROM conversations WHERE {_BY_CONSUMER}"
+                       f" AND {_IN_WINDOW}"),
+    (False, True): Sql(f"SELECT conversation_id FROM conversations WHERE {_BY_VISIT}"
+                       f" AND {_IN_WINDOW}"),
+    (True, True): Sql(f"SELECT conversation_id FROM conversations WHERE {_BY_CONSUMER}"
+                      f" AND {_IN_WINDOW} UNION SELECT conversation_id FROM conversations"
+                      f" WHERE {_BY_VISIT} AND {_IN_WINDOW}"),
+}  # fmt: skip
+_UPDATE_CONVERSATION: dict[tuple[str, ...], Sql] = {}
+_NEXT_SEQUENCE = Sql(
+    "UPDATE conversations SET last_sequence = last_sequence + 1"
+    " WHERE account_id = :account_id AND conversation_id = :conversation_id"
+    " RETURNING last_sequence"
 )
-_NEXT_SEQUENCE = (
-    sa.update(conversations)
-    .where(
-        conversations.c.account_id == sa.bindparam("p_account_id"),
-        conversations.c.conversation_id == sa.bindparam("p_conversation_id"),
+_OWNED_OPEN = (
+    " WHERE account_id = :account_id AND conversation_id = :conversation_id"
+    " AND consumer_id = :consumer_id AND state = 'OPEN'"
+)
+_TAKE_SEQUENCE = Sql(
+    f"UPDATE conversations SET last_sequence = last_sequence + 1{_OWNED_OPEN}"
+    " RETURNING last_sequence"
+)
+_SET_CHAT_STATE = Sql(f"UPDATE conversations SET chat_state = :chat_state{_OWNED_OPEN}")
+_LIST_CONVERSATIONS = {
+    by_state: CONVERSATIONS.select(
+        "account_id = :account_id" + (" AND state = :state" if by_state else ""),
+        "ORDER BY created_ms DESC, conversation_id LIMIT :limit OFFSET :offset",
     )
-    .values(last_sequence=conversations.c.last_sequence + 1)
-    .returning(conversations.c.last_sequence)
+    for by_state in (False, True)
+}
+_INSERT_DIALOG = DIALOGS.insert()
+_CLOSE_DIALOGS = Sql(
+    "UPDATE dialogs SET state = 'CLOSE', closed_ms = :closed_ms WHERE account_id = :account_id"
+    " AND conversation_id = :conversation_id AND state = 'OPEN'"
 )
-_INSERT_DIALOG = sa.insert(dialogs)
-_INSERT_MESSAGE = sa.insert(messages)
-_attributable: dict[tuple[bool, bool], Any] = {}
-
-
-def _attributable_statement(by_consumer: bool, by_visit: bool) -> Any:
-    stmt = _attributable.get((by_consumer, by_visit))
-    if stmt is None:
-        t = conversations
-        who = []
-        if by_consumer:
-            who.append(t.c.consumer_id == sa.bindparam("consumer_id"))
-        if by_visit:
-            who.append(
-                sa.and_(
-                    t.c.visitor_id == sa.bindparam("visitor_id"),
-                    t.c.session_id == sa.bindparam("session_id"),
-                )
-            )
-        stmt = _attributable[(by_consumer, by_visit)] = sa.select(t.c.conversation_id).where(
-            t.c.account_id == sa.bindparam("account_id"),
-            sa.or_(*who),
-            sa.or_(t.c.state == "OPEN", t.c.closed_ms >= sa.bindparam("closed_since_ms")),
-        )
-    return stmt
+_DIALOGS_OF = DIALOGS.select(
+    "account_id = :account_id AND conversation_id = :conversation_id", "ORDER BY created_ms"
+)
+_ADD_PARTICIPANT = PARTICIPANTS.upsert(
+    ("account_id", "conversation_id", "participant_id", "role"), update=()
+)
+_PARTICIPANTS_OF = PARTICIPANTS.select(
+    "account_id = :account_id AND conversation_id = :conversation_id", "ORDER BY joined_ms"
+)
+_INSERT_MESSAGE = MESSAGES.insert()
+_MESSAGES_OF = MESSAGES.select(
+    "account_id = :account_id AND conversation_id = :conversation_id AND sequence > :after",
+    "ORDER BY sequence",
+)
 
 
 # --- consumers -----------------------------------------------------------------------------
 
 
 def get_consumer(conn: Connection, account_id: str, consumer_id: str) -> Consumer | None:
-    params = {"account_id": account_id, "consumer_id": consumer_id}
-    row = conn.execute(_GET_CONSUMER, params).first()
-    return None if row is None else _as(Consumer, row)
+    row = one(conn, _GET_CONSUMER, {"account_id": account_id, "consumer_id": consumer_id})
+    return None if row is None else Consumer(**CONSUMERS.decode(row))
 
 
 def put_consumer(conn: Connection, consumer: Consumer, *, update: tuple[str, ...]) -> None:
     """Create a consumer, or update the named columns of an existing one."""
-    upsert(
-        conn,
-        consumers,
-        [msgspec.structs.asdict(consumer)],
-        keys=("account_id", "consumer_id"),
-        update=(*update, "updated_ms"),
-    )
+    columns = (*update, "updated_ms")
+    sql = _PUT_CONSUMER.get(columns)
+    if sql is None:
+        sql = _PUT_CONSUMER[columns] = CONSUMERS.upsert(("account_id", "consumer_id"), columns)
+    run(conn, sql, CONSUMERS.encode(msgspec.structs.asdict(consumer)))
 
 
 # --- conversations -------------------------------------------------------------------------
 
 
 def add_conversation(conn: Connection, conversation: Conversation) -> None:
-    conn.execute(_INSERT_CONVERSATION, msgspec.structs.asdict(conversation))
+    run(conn, _INSERT_CONVERSATION, CONVERSATIONS.encode(msgspec.structs.asdict(conversation)))
 
 
 def get_conversation(
     conn: Connection, account_id: str, conversation_id: str
 ) -> Conversation | None:
     params = {"account_id": account_id, "conversation_id": conversation_id}
-    row = conn.execute(_GET_CONVERSATION, params).first()
-    return None if row is None else _as(Conversation, row)
+    row = one(conn, _GET_CONVERSATION, params)
+    return None if row is None else Conversation(**CONVERSATIONS.decode(row))
 
 
 def open_conversation_of(
     conn: Connection, account_id: str, consumer_id: str
 ) -> Conversation | None:
-    params = {"account_id": account_id, "consumer_id": consumer_id}
-    row = conn.execute(_OPEN_CONVERSATION_OF, params).first()
-    return None if row is None else _as(Conversation, row)
+    row = one(conn, _OPEN_CONVERSATION_OF, {"account_id": account_id, "consumer_id": consumer_id})
+    return None if row is None else Conversation(**CONVERSATIONS.decode(row))
 
 
 def attributable(
@@ -192,30 +206,68 @@ def attributable(
     by_visit = visitor_id is not None and session_id is not None
     if not by_consumer and not by_visit:
         return []
-    params = {"account_id": account_id, "closed_since_ms": closed_since_ms}
+    params: dict[str, Any] = {"account_id": account_id, "closed_since_ms": closed_since_ms}
     if by_consumer:
         params["consumer_id"] = consumer_id
     if by_visit:
         params.update(visitor_id=visitor_id, session_id=session_id)
-    rows = conn.execute(_attributable_statement(by_consumer, by_visit), params)
-    return [r.conversation_id for r in rows]
+    return [r[0] for r in rows(conn, _ATTRIBUTABLE[(by_consumer, by_visit)], params)]
 
 
 def update_conversation(
     conn: Connection, account_id: str, conversation_id: str, **values: Any
 ) -> None:
-    t = conversations
-    conn.execute(
-        sa.update(t)
-        .where(t.c.account_id == account_id, t.c.conversation_id == conversation_id)
-        .values(**values)
-    )
+    columns = tuple(sorted(values))
+    sql = _UPDATE_CONVERSATION.get(columns)
+    if sql is None:
+        unknown = set(columns) - set(CONVERSATIONS.columns)
+        if unknown:
+            raise ValueError(f"conversations has no column {sorted(unknown)}")
+        assignments = ", ".join(
+            f"{c} = {{json:{c}}}" if c in CONVERSATIONS.json else f"{c} = :{c}" for c in columns
+        )
+        sql = _UPDATE_CONVERSATION[columns] = Sql(
+            f"UPDATE conversations SET {assignments}"
+            " WHERE account_id = :w_account_id AND conversation_id = :w_conversation_id"
+        )
+    params = CONVERSATIONS.encode(values)
+    params.update(w_account_id=account_id, w_conversation_id=conversation_id)
+    run(conn, sql, params)
 
 
 def next_sequence(conn: Connection, account_id: str, conversation_id: str) -> int:
     """Take the conversation's next message sequence number (0, 1, 2, ...)."""
-    params = {"p_account_id": account_id, "p_conversation_id": conversation_id}
-    return int(conn.execute(_NEXT_SEQUENCE, params).scalar_one())
+    row = one(conn, _NEXT_SEQUENCE, {"account_id": account_id, "conversation_id": conversation_id})
+    if row is None:
+        raise LookupError(f"no conversation {conversation_id!r}")
+    return int(row[0])
+
+
+def take_sequence(
+    conn: Connection, account_id: str, conversation_id: str, consumer_id: str
+) -> int | None:
+    """The next sequence of the consumer's conversation if it is open; else None (one statement
+    that checks ownership and state while it counts)."""
+    params = {
+        "account_id": account_id,
+        "conversation_id": conversation_id,
+        "consumer_id": consumer_id,
+    }
+    row = one(conn, _TAKE_SEQUENCE, params)
+    return None if row is None else int(row[0])
+
+
+def set_chat_state(
+    conn: Connection, account_id: str, conversation_id: str, consumer_id: str, chat_state: str
+) -> bool:
+    """Record the consumer's chat state on its open conversation; False if there is none."""
+    params = {
+        "account_id": account_id,
+        "conversation_id": conversation_id,
+        "consumer_id": consumer_id,
+        "chat_state": chat_state,
+    }
+    return int(run(conn, _SET_CHAT_STATE, params).rowcount) == 1
 
 
 def list_conversations(
@@ -226,65 +278,45 @@ def list_conversations(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Conversation]:
-    t = conversations
-    q = sa.select(t).where(t.c.account_id == account_id)
+    params: dict[str, Any] = {"account_id": account_id, "limit": limit, "offset": offset}
     if state is not None:
-        q = q.where(t.c.state == state)
-    q = q.order_by(t.c.created_ms.desc(), t.c.conversation_id).limit(limit).offset(offset)
-    return [_as(Conversation, r) for r in conn.execute(q)]
+        params["state"] = state
+    found = rows(conn, _LIST_CONVERSATIONS[state is not None], params)
+    return [Conversation(**CONVERSATIONS.decode(r)) for r in found]
 
 
 # --- dialogs, participants, messages -------------------------------------------------------
 
 
 def add_dialog(conn: Connection, dialog: Dialog) -> None:
-    conn.execute(_INSERT_DIALOG, msgspec.structs.asdict(dialog))
+    run(conn, _INSERT_DIALOG, DIALOGS.encode(msgspec.structs.asdict(dialog)))
 
 
 def close_dialogs(conn: Connection, account_id: str, conversation_id: str, closed_ms: int) -> None:
-    t = dialogs
-    conn.execute(
-        sa.update(t)
-        .where(
-            t.c.account_id == account_id,
-            t.c.conversation_id == conversation_id,
-            t.c.state == "OPEN",
-        )
-        .values(state="CLOSE", closed_ms=closed_ms)
-    )
+    params = {"account_id": account_id, "conversation_id": conversation_id, "closed_ms": closed_ms}
+    run(conn, _CLOSE_DIALOGS, params)
 
 
 def dialogs_of(conn: Connection, account_id: str, conversation_id: str) -> list[Dialog]:
-    t = dialogs
-    q = sa.select(t).where(t.c.account_id == account_id, t.c.conversation_id == conversation_id)
-    return [_as(Dialog, r) for r in conn.execute(q.order_by(t.c.created_ms))]
+    params = {"account_id": account_id, "conversation_id": conversation_id}
+    return [Dialog(**DIALOGS.decode(r)) for r in rows(conn, _DIALOGS_OF, params)]
 
 
 def add_participant(conn: Connection, participant: Participant) -> None:
-    upsert(
-        conn,
-        participants,
-        [msgspec.structs.asdict(participant)],
-        keys=("account_id", "conversation_id", "participant_id", "role"),
-        update=(),
-    )
+    run(conn, _ADD_PARTICIPANT, PARTICIPANTS.encode(msgspec.structs.asdict(participant)))
 
 
 def participants_of(conn: Connection, account_id: str, conversation_id: str) -> list[Participant]:
-    t = participants
-    q = sa.select(t).where(t.c.account_id == account_id, t.c.conversation_id == conversation_id)
-    return [_as(Participant, r) for r in conn.execute(q.order_by(t.c.joined_ms))]
+    params = {"account_id": account_id, "conversation_id": conversation_id}
+    return [Participant(**PARTICIPANTS.decode(r)) for r in rows(conn, _PARTICIPANTS_OF, params)]
 
 
 def add_message(conn: Connection, message: Message) -> None:
-    conn.execute(_INSERT_MESSAGE, msgspec.structs.asdict(message))
+    run(conn, _INSERT_MESSAGE, MESSAGES.encode(msgspec.structs.asdict(message)))
 
 
 def messages_of(
     conn: Connection, account_id: str, conversation_id: str, *, after: int = -1
 ) -> list[Message]:
-    t = messages
-    q = sa.select(t).where(
-        t.c.account_id == account_id, t.c.conversation_id == conversation_id, t.c.sequence > after
-    )
-    return [_as(Message, r) for r in conn.execute(q.order_by(t.c.sequence))]
+    params = {"account_id": account_id, "conversation_id": conversation_id, "after": after}
+    return [Message(**MESSAGES.decode(r)) for r in rows(conn, _MESSAGES_OF, params)]

@@ -1,39 +1,32 @@
 """The database: one writer with group commit, a small pool of readers.
 
-Writes are functions ``fn(conn) -> T`` queued to a single writer thread. The writer takes every
-job waiting, runs each inside its own SAVEPOINT (so one failing job does not fail its
-neighbours), commits once, and only then resolves the callers' futures: a request is acknowledged
+Writes are functions ``fn(conn) -> T`` handed to the one writer (:mod:`sdehub.store.writers`).
+It takes every write waiting, runs each inside its own SAVEPOINT (so one failing write does not
+fail its neighbours), commits once, and only then answers the callers: a request is acknowledged
 only after its write is durable, and under load one fsync covers many requests (group commit).
 
 SQLite runs in WAL mode with ``synchronous=FULL`` so a commit survives power loss; readers never
-block the writer. PostgreSQL uses the same code path.
+block the writer. PostgreSQL uses the same statements.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from sdehub.store.writers import CommitStats, InlineWriter, ThreadWriter, Writer
+
 T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
-
-MAX_BATCH = 512
-_SAVEPOINT = "SAVEPOINT sdehub_job"
-_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT sdehub_job"
-_RELEASE_SAVEPOINT = "RELEASE SAVEPOINT sdehub_job"
 
 
 def _json_dumps(value: Any) -> str:
@@ -74,6 +67,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA mmap_size=268435456")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -82,32 +77,15 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
-@dataclass
-class _Job(Generic[T]):
-    fn: Callable[[Connection], T]
-    future: asyncio.Future[T]
-    loop: asyncio.AbstractEventLoop
-    result: Any = None
-    error: BaseException | None = None
-
-
-@dataclass
-class CommitStats:
-    """How many commits the writer made and how many writes they carried."""
-
-    batches: int = 0
-    jobs: int = 0
-
-
 class Database:
-    """Engine, one writer thread, a reader pool. :meth:`start` it, :meth:`close` it."""
+    """Engine, one writer, a reader pool. :meth:`start` it (inside the event loop), then
+    :meth:`close` it."""
 
     def __init__(self, url: str, *, readers: int = 4) -> None:
         self.url = url
         self.engine = create_engine(url)
         self.is_sqlite = url.startswith("sqlite")
-        self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
+        self._writer: Writer | None = None
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sdehub-read")
         self.stats = CommitStats()
         self.on_commit: Callable[[int, float], None] | None = None
@@ -122,18 +100,20 @@ class Database:
 
     def start(self) -> None:
         if self._writer is None:
-            self._writer = threading.Thread(
-                target=self._write_loop, name="sdehub-writer", daemon=True
-            )
+            kind = InlineWriter if self.is_sqlite else ThreadWriter
+            self._writer = kind(self.engine, self.stats, self._committed)
             self._writer.start()
 
     async def close(self) -> None:
         if self._writer is not None:
-            self._queue.put(None)
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+            await self._writer.stop()
             self._writer = None
         self._readers.shutdown(wait=True)
         self.engine.dispose()
+
+    def _committed(self, jobs: int, seconds: float) -> None:
+        if self.on_commit is not None:
+            self.on_commit(jobs, seconds)
 
     # -- access ---------------------------------------------------------------------------
 
@@ -141,10 +121,7 @@ class Database:
         """Run ``fn`` in the writer's transaction; return once its commit is durable."""
         if self._writer is None:
             raise RuntimeError("database not started")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(fn, future, loop))
-        return await future
+        return await self._writer.submit(fn)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` on a reader connection (a consistent snapshot) off the event loop."""
@@ -155,75 +132,8 @@ class Database:
             return fn(conn)
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
-        """For the CLI and set-up code running without the writer thread."""
+        """For the CLI and set-up code running without the writer."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
             with conn.begin():
                 return fn(conn)
-
-    # -- the writer -----------------------------------------------------------------------
-
-    def _write_loop(self) -> None:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-            while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                batch: list[_Job[Any]] = [first]
-                stop = False
-                while len(batch) < MAX_BATCH:
-                    try:
-                        job = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if job is None:
-                        stop = True
-                        break
-                    batch.append(job)
-                self._run_batch(conn, batch)
-                if stop:
-                    return
-
-    def _run_batch(self, conn: Connection, batch: list[_Job[Any]]) -> None:
-        started = time.perf_counter()
-        try:
-            with conn.begin():
-                for job in batch:
-                    # Plain SQL savepoints (SQLite and PostgreSQL spell them alike): the same
-                    # statements conn.begin_nested() issues, without compiling a fresh
-                    # SAVEPOINT clause (a new name each time) for every job.
-                    conn.exec_driver_sql(_SAVEPOINT)
-                    try:
-                        job.result = job.fn(conn)
-                    except BaseException as exc:
-                        conn.exec_driver_sql(_ROLLBACK_TO_SAVEPOINT)
-                        job.error = exc
-                    conn.exec_driver_sql(_RELEASE_SAVEPOINT)
-        except BaseException as exc:  # the commit itself failed: nobody's write is durable
-            log.exception("commit failed for a batch of %d writes", len(batch))
-            for job in batch:
-                job.error = job.error or exc
-        elapsed = time.perf_counter() - started
-        self.stats.batches += 1
-        self.stats.jobs += len(batch)
-        if self.on_commit is not None:
-            self.on_commit(len(batch), elapsed)
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = {}
-        for job in batch:
-            by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_resolve, jobs)
-            except RuntimeError:  # that event loop has gone away; nobody is waiting
-                pass
-
-
-def _resolve(jobs: list[_Job[Any]]) -> None:
-    for job in jobs:
-        if job.future.done():
-            continue
-        if job.error is not None:
-            job.future.set_exception(job.error)
-        else:
-            job.future.set_result(job.result)

@@ -1,4 +1,8 @@
-"""The SDE event log, its attribution to conversations, and the current state per scope."""
+"""The SDE event log, its attribution to conversations, and the current state per scope.
+
+Every SDE any API accepts is appended here, so these queries run as plain SQL on the driver
+connection (:mod:`sdehub.store.sql`), payloads decoded straight into the typed records.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.model.merge import Scope, merge_records, rule
 from sdehub.model.provenance import Entry, Provenance, Source
 from sdehub.model.types import Event, wire_type
+from sdehub.store.sql import Sql, TableSql, one, rows, run, run_many, to_json
 from sdehub.store.tables import sde_attributions, sde_events, sde_state
-from sdehub.store.upsert import upsert
 
 ScopeKind = Literal["session", "consumer"]
 SCOPE_RULES: dict[ScopeKind, Scope] = {"session": "chat", "consumer": "messaging"}
@@ -40,40 +43,48 @@ class StoredEvent(NamedTuple):
     conversation_id: str | None
 
 
-# Statements of the ingest hot path, built once with bound parameters (building a statement and
-# its cache key costs more than running it on SQLite). Same SQL, same results.
-_APPEND = sa.insert(sde_events).returning(sde_events.c.seq, sort_by_parameter_order=True)
-_STATE_ROW = sa.select(sde_state.c.payload, sde_state.c.meta).where(
-    sde_state.c.account_id == sa.bindparam("account_id"),
-    sde_state.c.scope_kind == sa.bindparam("scope_kind"),
-    sde_state.c.scope_id == sa.bindparam("scope_id"),
-    sde_state.c.wire_type == sa.bindparam("wire_type"),
-    sde_state.c.authenticated == sa.bindparam("authenticated"),
+EVENTS = TableSql(sde_events)
+STATE = TableSql(sde_state)
+ATTRIBUTIONS = TableSql(sde_attributions)
+_events = msgspec.json.Decoder(Event)
+_provenance = msgspec.json.Decoder(Provenance)
+
+_APPEND = EVENTS.insert(returning="seq")
+_EVENT_COLUMNS = (
+    "seq", "payload", "authenticated", "source", "actor", "original_ms", "server_ms",
+    "consumer_id", "visitor_id", "session_id", "conversation_id",
+)  # fmt: skip
+_SELECT_EVENT = ", ".join(f"{{text:e.{c}}}" if c == "payload" else f"e.{c}" for c in _EVENT_COLUMNS)
+_ATTRIBUTE = ATTRIBUTIONS.upsert(("account_id", "conversation_id", "seq"), update=())
+# CROSS JOIN keeps SQLite's join order: the conversation's attributions first, then each event
+# by its key (left to the planner, SQLite walks every event of the account).
+_FOR_CONVERSATION = Sql(
+    f"SELECT {_SELECT_EVENT} FROM sde_attributions a CROSS JOIN sde_events e"
+    " WHERE a.account_id = :account_id AND a.conversation_id = :conversation_id"
+    " AND e.seq = a.seq AND e.account_id = a.account_id ORDER BY a.seq"
 )
-_seqs_in_window: dict[tuple[bool, bool], Any] = {}
-
-
-def _seqs_in_window_statement(by_consumer: bool, by_visit: bool) -> Any:
-    stmt = _seqs_in_window.get((by_consumer, by_visit))
-    if stmt is None:
-        e = sde_events
-        who = []
-        if by_consumer:
-            who.append(e.c.consumer_id == sa.bindparam("consumer_id"))
-        if by_visit:
-            who.append(
-                sa.and_(
-                    e.c.visitor_id == sa.bindparam("visitor_id"),
-                    e.c.session_id == sa.bindparam("session_id"),
-                )
-            )
-        stmt = _seqs_in_window[(by_consumer, by_visit)] = sa.select(e.c.seq).where(
-            e.c.account_id == sa.bindparam("account_id"),
-            sa.or_(*who),
-            e.c.server_ms >= sa.bindparam("since_ms"),
-            e.c.server_ms <= sa.bindparam("until_ms"),
-        )
-    return stmt
+_WINDOW = "server_ms >= :since_ms AND server_ms <= :until_ms"
+_SEQS_IN_WINDOW = {
+    (True, False): Sql(f"SELECT seq FROM sde_events WHERE account_id = :account_id"
+                       f" AND consumer_id = :consumer_id AND {_WINDOW}"),
+    (False, True): Sql(f"SELECT seq FROM sde_events WHERE account_id = :account_id"
+                       f" AND visitor_id = :visitor_id AND session_id = :session_id AND {_WINDOW}"),
+    (True, True): Sql(f"SELECT seq FROM sde_events WHERE account_id = :account_id"
+                      f" AND consumer_id = :consumer_id AND {_WINDOW} UNION"
+                      f" SELECT seq FROM sde_events WHERE account_id = :account_id"
+                      f" AND visitor_id = :visitor_id AND session_id = :session_id AND {_WINDOW}"),
+}  # fmt: skip
+_RECENT: dict[int, Sql] = {}
+_PUT_STATE = STATE.upsert(("account_id", "scope_kind", "scope_id", "wire_type", "authenticated"))
+_STATE_ROW = Sql(
+    "SELECT {text:payload}, {text:meta} FROM sde_state WHERE account_id = :account_id"
+    " AND scope_kind = :scope_kind AND scope_id = :scope_id AND wire_type = :wire_type"
+    " AND authenticated = :authenticated"
+)
+_STATE = Sql(
+    "SELECT {text:payload}, {text:meta} FROM sde_state WHERE account_id = :account_id"
+    " AND scope_kind = :scope_kind AND scope_id = :scope_id ORDER BY seq"
+)
 
 
 def session_scope(visitor_id: str, session_id: str) -> str:
@@ -93,12 +104,13 @@ def append(
     if not records:
         return []
     given = list(original_ms) if original_ms is not None else [None] * len(records)
-    originals = [server_ms if orig is None else orig for orig in given]
-    rows = [
-        {
+    entries = []
+    for record, orig in zip(records, given, strict=True):
+        original = server_ms if orig is None else orig
+        params = {
             "account_id": account_id,
             "wire_type": wire_type(record),
-            "payload": record,
+            "payload": to_json(record),
             "authenticated": origin.authenticated,
             "source": origin.source,
             "actor": origin.actor,
@@ -106,66 +118,51 @@ def append(
             "visitor_id": origin.visitor_id,
             "session_id": origin.session_id,
             "conversation_id": origin.conversation_id,
-            "original_ms": orig,
+            "original_ms": original,
             "server_ms": server_ms,
             "request_id": origin.request_id,
         }
-        for record, orig in zip(records, originals, strict=True)
-    ]
-    seqs = [row.seq for row in conn.execute(_APPEND, rows)]
-    return [
-        Entry(
-            record,
-            Provenance(
-                seq=seq,
-                source=origin.source,
-                authenticated=origin.authenticated,
-                originalTs=orig,
-                serverTs=server_ms,
-                actor=origin.actor,
-            ),
+        seq = int(one(conn, _APPEND, params)[0])
+        meta = Provenance(
+            seq=seq,
+            source=origin.source,
+            authenticated=origin.authenticated,
+            originalTs=original,
+            serverTs=server_ms,
+            actor=origin.actor,
         )
-        for record, orig, seq in zip(records, originals, seqs, strict=True)
-    ]
-
-
-def _entry(row: Any) -> Entry:
-    return Entry(
-        msgspec.convert(row.payload, Event),
-        Provenance(
-            seq=row.seq,
-            source=row.source,
-            authenticated=row.authenticated,
-            originalTs=row.original_ms,
-            serverTs=row.server_ms,
-            actor=row.actor,
-        ),
-    )
+        entries.append(Entry(record, meta))
+    return entries
 
 
 def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(
-        _entry(row), row.consumer_id, row.visitor_id, row.session_id, row.conversation_id
+    seq, payload, authenticated, source, actor, original, server = row[:7]
+    entry = Entry(
+        _events.decode(payload),
+        Provenance(
+            seq=seq,
+            source=source,
+            authenticated=bool(authenticated),
+            originalTs=original,
+            serverTs=server,
+            actor=actor,
+        ),
     )
+    return StoredEvent(entry, *row[7:])
 
 
 def attribute(conn: Connection, account_id: str, conversation_id: str, seqs: Iterable[int]) -> None:
     """Attribute events to a conversation (idempotent)."""
-    rows = [{"account_id": account_id, "conversation_id": conversation_id, "seq": s} for s in seqs]
-    if rows:
-        upsert(conn, sde_attributions, rows, keys=("account_id", "conversation_id", "seq"))
+    params = [
+        {"account_id": account_id, "conversation_id": conversation_id, "seq": s} for s in seqs
+    ]
+    run_many(conn, _ATTRIBUTE, params)
 
 
 def for_conversation(conn: Connection, account_id: str, conversation_id: str) -> list[Entry]:
     """Every event attributed to a conversation, in log order."""
-    e, a = sde_events, sde_attributions
-    rows = conn.execute(
-        sa.select(e)
-        .join(a, sa.and_(a.c.account_id == e.c.account_id, a.c.seq == e.c.seq))
-        .where(a.c.account_id == account_id, a.c.conversation_id == conversation_id)
-        .order_by(e.c.seq)
-    )
-    return [_entry(r) for r in rows]
+    params = {"account_id": account_id, "conversation_id": conversation_id}
+    return [_stored(r).entry for r in rows(conn, _FOR_CONVERSATION, params)]
 
 
 def seqs_in_window(
@@ -183,13 +180,12 @@ def seqs_in_window(
     by_visit = visitor_id is not None and session_id is not None
     if not by_consumer and not by_visit:
         return []
-    params = {"account_id": account_id, "since_ms": since_ms, "until_ms": until_ms}
+    params: dict[str, Any] = {"account_id": account_id, "since_ms": since_ms, "until_ms": until_ms}
     if by_consumer:
         params["consumer_id"] = consumer_id
     if by_visit:
         params.update(visitor_id=visitor_id, session_id=session_id)
-    rows = conn.execute(_seqs_in_window_statement(by_consumer, by_visit), params)
-    return [r.seq for r in rows]
+    return [r[0] for r in rows(conn, _SEQS_IN_WINDOW[(by_consumer, by_visit)], params)]
 
 
 def recent(
@@ -201,11 +197,18 @@ def recent(
     wire_types: Sequence[str] | None = None,
 ) -> list[StoredEvent]:
     """The account's events after ``after_seq``, oldest first (paging through the log)."""
-    e = sde_events
-    q = sa.select(e).where(e.c.account_id == account_id, e.c.seq > after_seq)
-    if wire_types:
-        q = q.where(e.c.wire_type.in_(list(wire_types)))
-    return [_stored(r) for r in conn.execute(q.order_by(e.c.seq).limit(limit))]
+    types = list(wire_types or ())
+    sql = _RECENT.get(len(types))
+    if sql is None:
+        only = ", ".join(f":t{i}" for i in range(len(types)))
+        where = f" AND e.wire_type IN ({only})" if types else ""
+        sql = _RECENT[len(types)] = Sql(
+            f"SELECT {_SELECT_EVENT} FROM sde_events e WHERE e.account_id = :account_id"
+            f" AND e.seq > :after_seq{where} ORDER BY e.seq LIMIT :limit"
+        )
+    params: dict[str, Any] = {"account_id": account_id, "after_seq": after_seq, "limit": limit}
+    params.update({f"t{i}": t for i, t in enumerate(types)})
+    return [_stored(r) for r in rows(conn, sql, params)]
 
 
 # --- current state per scope --------------------------------------------------------------
@@ -226,23 +229,17 @@ def update_state(
             current = _state_row(conn, account_id, kind, scope_id, wt, entry.meta.authenticated)
             if current is not None:
                 record = merge_records(current.record, record)
-        upsert(
-            conn,
-            sde_state,
-            [
-                {
-                    "account_id": account_id,
-                    "scope_kind": kind,
-                    "scope_id": scope_id,
-                    "wire_type": wt,
-                    "authenticated": entry.meta.authenticated,
-                    "payload": record,
-                    "seq": entry.meta.seq,
-                    "meta": entry.meta,
-                }
-            ],
-            keys=("account_id", "scope_kind", "scope_id", "wire_type", "authenticated"),
-        )
+        params = {
+            "account_id": account_id,
+            "scope_kind": kind,
+            "scope_id": scope_id,
+            "wire_type": wt,
+            "authenticated": entry.meta.authenticated,
+            "payload": to_json(record),
+            "seq": entry.meta.seq,
+            "meta": to_json(entry.meta),
+        }
+        run(conn, _PUT_STATE, params)
 
 
 def _state_row(
@@ -255,20 +252,11 @@ def _state_row(
         "wire_type": wt,
         "authenticated": authenticated,
     }
-    row = conn.execute(_STATE_ROW, params).first()
-    if row is None:
-        return None
-    return Entry(msgspec.convert(row.payload, Event), msgspec.convert(row.meta, Provenance))
+    row = one(conn, _STATE_ROW, params)
+    return None if row is None else Entry(_events.decode(row[0]), _provenance.decode(row[1]))
 
 
 def state(conn: Connection, account_id: str, kind: ScopeKind, scope_id: str) -> list[Entry]:
     """The current merge/replace-type values of one scope."""
-    s = sde_state
-    rows = conn.execute(
-        sa.select(s.c.payload, s.c.meta)
-        .where(s.c.account_id == account_id, s.c.scope_kind == kind, s.c.scope_id == scope_id)
-        .order_by(s.c.seq)
-    )
-    return [
-        Entry(msgspec.convert(r.payload, Event), msgspec.convert(r.meta, Provenance)) for r in rows
-    ]
+    params = {"account_id": account_id, "scope_kind": kind, "scope_id": scope_id}
+    return [Entry(_events.decode(p), _provenance.decode(m)) for p, m in rows(conn, _STATE, params)]

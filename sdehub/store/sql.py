@@ -1,0 +1,151 @@
+"""Statements written once as SQL and run on the driver connection directly.
+
+SQLAlchemy Core defines the schema, runs the migrations and the cold queries. The hot paths of
+messaging and ingest (a SEND is three statements, a CONVERSATION about fifteen) run here instead:
+SQLAlchemy spends 20-30 us of Python to execute even a prebuilt statement, against 2-5 us for
+sqlite3 to run the same one (docs/benchmarks.md). The statements are plain SQL that SQLite and
+PostgreSQL both accept; the store contract suite runs each of them on both.
+
+Syntax: ``:name`` is a parameter; ``{json:name}`` is a parameter holding JSON text (cast to jsonb
+on PostgreSQL); ``{text:column}`` selects a JSON column as text (so both drivers hand back a
+string that msgspec decodes straight into a type).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+_JSON_IN = re.compile(r"\{json:(\w+)\}")
+_TEXT_OUT = re.compile(r"\{text:([\w.]+)\}")
+
+json_text = msgspec.json.Encoder()
+
+
+def to_json(value: Any) -> str | None:
+    return None if value is None else json_text.encode(value).decode()
+
+
+class Sql:
+    """One statement, rendered for each dialect once."""
+
+    __slots__ = ("postgresql", "source", "sqlite")
+
+    def __init__(self, text: str) -> None:
+        self.source = text
+        self.sqlite = _TEXT_OUT.sub(r"\1", _JSON_IN.sub(r":\1", text))
+        pg = _TEXT_OUT.sub(r"\1::text", _JSON_IN.sub(r"CAST(:\1 AS jsonb)", text))
+        self.postgresql = _PARAM.sub(r"%(\1)s", pg)
+
+    def text(self, conn: Connection) -> str:
+        return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
+
+
+def run(conn: Connection, sql: Sql, params: Mapping[str, Any] | None = None) -> Any:
+    """Execute on the driver connection, inside the transaction SQLAlchemy holds; returns the
+    DB-API cursor. Driver errors surface as SQLAlchemy's (``IntegrityError`` ...), as they
+    would from ``conn.execute``."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    text = sql.text(conn)
+    try:
+        return raw.execute(text, params or {})
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, text, params, exc) from exc
+
+
+def run_many(conn: Connection, sql: Sql, params: Sequence[Mapping[str, Any]]) -> None:
+    if not params:
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    text = sql.text(conn)
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(text, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, text, params, exc) from exc
+    finally:
+        cursor.close()
+
+
+def _wrapped(conn: Connection, text: str, params: Any, exc: Exception) -> Exception:
+    return sa.exc.DBAPIError.instance(
+        text, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+    )
+
+
+def one(conn: Connection, sql: Sql, params: Mapping[str, Any] | None = None) -> Any:
+    """The first row, or None."""
+    return run(conn, sql, params).fetchone()
+
+
+def rows(conn: Connection, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
+    return list(run(conn, sql, params).fetchall())
+
+
+def record(columns: Sequence[str], row: Iterable[Any]) -> dict[str, Any]:
+    return dict(zip(columns, row, strict=True))
+
+
+def from_json(text: str | bytes | None) -> Any:
+    return None if text is None else msgspec.json.decode(text)
+
+
+class TableSql:
+    """SELECT / INSERT / upsert statements of one table, generated from its SQLAlchemy
+    definition so they can never name a column the schema does not have."""
+
+    def __init__(self, table: Any) -> None:
+        self.name: str = table.name
+        self.columns: list[str] = [c.name for c in table.columns]
+        self.json = frozenset(c.name for c in table.columns if isinstance(c.type, sa.JSON))
+        self.bools = frozenset(c.name for c in table.columns if isinstance(c.type, sa.Boolean))
+
+    def _value(self, column: str) -> str:
+        return f"{{json:{column}}}" if column in self.json else f":{column}"
+
+    def _select_list(self, columns: Sequence[str] | None = None) -> str:
+        chosen = self.columns if columns is None else columns
+        return ", ".join(f"{{text:{c}}}" if c in self.json else c for c in chosen)
+
+    def select(self, where: str, tail: str = "", columns: Sequence[str] | None = None) -> Sql:
+        return Sql(f"SELECT {self._select_list(columns)} FROM {self.name} WHERE {where} {tail}")
+
+    def insert(self, returning: str | None = None) -> Sql:
+        """INSERT of every column (but ``returning``, an identity column it hands back)."""
+        tail = f" RETURNING {returning}" if returning else ""
+        columns = [c for c in self.columns if not (returning and c == returning)]
+        values = ", ".join(self._value(c) for c in columns)
+        return Sql(f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES ({values}){tail}")
+
+    def upsert(self, keys: Sequence[str], update: Sequence[str] | None = None) -> Sql:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE (every other column by default; nothing
+        when ``update`` is empty)."""
+        base = self.insert().source
+        changed = [c for c in self.columns if c not in keys] if update is None else list(update)
+        if changed:
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in changed)
+            action = f"DO UPDATE SET {assignments}"
+        else:
+            action = "DO NOTHING"
+        return Sql(f"{base} ON CONFLICT ({', '.join(keys)}) {action}")
+
+    def encode(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameters for a row: JSON columns serialised."""
+        return {k: to_json(v) if k in self.json else v for k, v in values.items()}
+
+    def decode(self, row: Iterable[Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
+        out = dict(zip(self.columns if columns is None else columns, row, strict=True))
+        for c in self.json.intersection(out):
+            out[c] = from_json(out[c])
+        for c in self.bools.intersection(out):
+            if out[c] is not None:
+                out[c] = bool(out[c])
+        return out
