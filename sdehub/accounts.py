@@ -8,10 +8,12 @@ without set-up. A credential, once it exists, is checked like any other: a wrong
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from typing import Final
 
+import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.clock import Clock
@@ -57,7 +59,7 @@ class Accounts:
             account = Account(
                 account_id=account_id, name=None, emulated=True, created_ms=self._clock.now_ms()
             )
-            await self._db.write(lambda c: store.add_account(c, account))
+            await self._db.write(store.add_account, account)
             log.info("emulator: provisioned account %s on first use", account_id)
         self._accounts[account_id] = account
         return account
@@ -66,7 +68,7 @@ class Accounts:
         account = Account(
             account_id=account_id, name=name, emulated=False, created_ms=self._clock.now_ms()
         )
-        await self._db.write(lambda c: store.add_account(c, account))
+        await self._db.write(store.add_account, account)
         return await self.get(account_id)
 
     # -- app installations ----------------------------------------------------------------
@@ -90,13 +92,13 @@ class Accounts:
             new = App(
                 account_id=account_id,
                 client_id=client_id,
-                secret_hash=hash_secret(secret),
+                secret_hash=await asyncio.to_thread(hash_secret, secret),
                 name=None,
                 rate_limit=None,
                 emulated=True,
                 created_ms=self._clock.now_ms(),
             )
-            await self._db.write(lambda c: store.add_app_if_absent(c, new))
+            await self._db.write(store.add_app_if_absent, new)
             log.info(
                 "emulator: provisioned app installation %s on account %s", client_id, account_id
             )
@@ -106,7 +108,7 @@ class Accounts:
         # PBKDF2 is slow on purpose; remember a secret that verified once for this hash.
         key = (account_id, client_id)
         if self._verified_secrets.get(key) != fingerprint(secret + app.secret_hash):
-            if not verify_secret(secret, app.secret_hash):
+            if not await asyncio.to_thread(verify_secret, secret, app.secret_hash):
                 raise BadCredentials("unknown client_id or wrong client_secret")
             self._verified_secrets[key] = fingerprint(secret + app.secret_hash)
         return app
@@ -126,13 +128,13 @@ class Accounts:
         app = App(
             account_id=account_id,
             client_id=client_id,
-            secret_hash=hash_secret(secret),
+            secret_hash=await asyncio.to_thread(hash_secret, secret),
             name=name,
             rate_limit=rate_limit,
             emulated=False,
             created_ms=self._clock.now_ms(),
         )
-        await self._db.write(lambda c: store.put_app(c, app))
+        await self._db.write(store.put_app, app)
         self._apps.pop((account_id, client_id), None)
         self._verified_secrets.pop((account_id, client_id), None)
         stored = await self.app(account_id, client_id)
@@ -153,29 +155,22 @@ class Accounts:
         emulated: bool = False,
     ) -> User:
         await self.get(account_id)
-
-        def write(conn: Connection) -> User:
-            existing = store.get_user_by_login(conn, account_id, login_name)
-            user_id = (
-                existing.user_id
-                if existing
-                else store.next_user_id(conn, account_id, AGENT_ID_BASE)
-            )
-            user = User(
+        # PBKDF2 takes tens of milliseconds on purpose: off the event loop.
+        password_hash = await asyncio.to_thread(hash_secret, password)
+        return await self._db.write(
+            put_user,
+            User(
                 account_id=account_id,
-                user_id=user_id,
+                user_id="",
                 login_name=login_name,
-                password_hash=hash_secret(password),
+                password_hash=password_hash,
                 nickname=nickname or login_name,
                 full_name=full_name or login_name,
                 email=email,
                 emulated=emulated,
-                created_ms=existing.created_ms if existing else self._clock.now_ms(),
-            )
-            store.put_user(conn, user)
-            return user
-
-        return await self._db.write(write)
+                created_ms=self._clock.now_ms(),
+            ),
+        )
 
     async def login(
         self, account_id: str, login_name: str, password: str, ttl_s: int
@@ -186,7 +181,7 @@ class Accounts:
         if user is None and self.emulator:
             user = await self.put_user(account_id, login_name, password, emulated=True)
             log.info("emulator: provisioned agent %s on account %s", login_name, account_id)
-        if user is None or not verify_secret(password, user.password_hash):
+        if user is None or not await asyncio.to_thread(verify_secret, password, user.password_hash):
             raise BadCredentials("wrong user name or password")
         now = self._clock.now_ms()
         session = Session(
@@ -198,7 +193,7 @@ class Accounts:
             expires_ms=now + ttl_s * 1000,
             revoked=False,
         )
-        await self._db.write(lambda c: store.add_session(c, session))
+        await self._db.write(store.add_session, session)
         return user, session
 
     async def session(self, account_id: str, session_id: str) -> Session | None:
@@ -206,10 +201,25 @@ class Accounts:
 
     async def refresh(self, account_id: str, session_id: str, ttl_s: int) -> None:
         expires = self._clock.now_ms() + ttl_s * 1000
-        await self._db.write(lambda c: store.extend_session(c, account_id, session_id, expires))
+        await self._db.write(store.extend_session, account_id, session_id, expires)
 
     async def logout(self, account_id: str, session_id: str) -> None:
-        await self._db.write(lambda c: store.revoke_session(c, account_id, session_id))
+        await self._db.write(store.revoke_session, account_id, session_id)
+
+
+def put_user(conn: Connection, user: User) -> User:
+    """Create or update an agent by login name; a new one gets the next numeric id."""
+    existing = store.get_user_by_login(conn, user.account_id, user.login_name)
+    if existing is not None:
+        user = msgspec.structs.replace(
+            user, user_id=existing.user_id, created_ms=existing.created_ms
+        )
+    else:
+        user = msgspec.structs.replace(
+            user, user_id=store.next_user_id(conn, user.account_id, AGENT_ID_BASE)
+        )
+    store.put_user(conn, user)
+    return user
 
 
 def valid_account_id(account_id: str) -> bool:

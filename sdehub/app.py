@@ -35,6 +35,7 @@ from sdehub.requestlog import RequestLog
 from sdehub.seed import load_seed_file
 from sdehub.services import Services
 from sdehub.settings import Settings
+from sdehub.store import Database
 
 log = logging.getLogger("sdehub")
 ACCOUNT_PREFIX = "/api/account/{accountId}"
@@ -54,7 +55,7 @@ class Ops:
     async def readyz(self, request: Request) -> Response:
         try:
             await self.svc.db.read(lambda c: c.execute(sa.text("SELECT 1")).scalar_one())
-            await self.svc.db.write(lambda c: None)
+            await self.svc.db.write(Database.ping)
         except Exception as exc:
             raise Unavailable(f"the database is not ready: {exc}") from None
         return JSON({"status": "ready"})

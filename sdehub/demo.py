@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy.engine import Connection
-
 from sdehub.clock import ManualClock
+from sdehub.envelopes import Item
 from sdehub.ingest import record
-from sdehub.messaging import Caller, Item
+from sdehub.messaging import Caller
 from sdehub.model.messaging import (
     AuthenticatedData,
     CampaignInfo,
@@ -195,10 +193,6 @@ def profile_sdes(rng: random.Random, i: int, first: str, last: str) -> list[Any]
     ]
 
 
-def _recorder(sde: Event, origin: Origin, now: int, window: int) -> Callable[[Connection], Any]:
-    return lambda conn: record(conn, ACCOUNT, [sde], origin, now_ms=now, window_ms=window)
-
-
 async def populate(
     svc: Services, clock: ManualClock, *, conversations: int = 12, seed: int = 42
 ) -> DemoData:
@@ -221,7 +215,9 @@ async def populate(
         )
         for sde in web_sdes(rng, i):
             clock.advance(rng.randint(5_000, 60_000))
-            await svc.db.write(_recorder(sde, origin, clock.now_ms(), window))
+            await svc.db.write(
+                record, ACCOUNT, [sde], origin, now_ms=clock.now_ms(), window_ms=window
+            )
         ext_id = f"demo-consumer-{i}"
         consumer_id = await svc.identity.register(ACCOUNT, ext_id)
         caller = Caller(

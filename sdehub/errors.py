@@ -16,6 +16,7 @@ the Monitoring API's internalCode ...); renderers fall back to a default per sta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sdehub.model.validation import FieldError
 
@@ -38,6 +39,18 @@ class SdehubError(Exception):
         self.lp_code = lp_code
         if title is not None:
             self.title = title
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross from the writer process to the server: rebuild them whole, whatever
+        # keyword-only arguments a subclass's constructor takes.
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[SdehubError], message: str, state: dict[str, Any]) -> SdehubError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class BadRequest(SdehubError):

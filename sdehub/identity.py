@@ -67,6 +67,18 @@ def jwks_from_file(path: str | Path) -> list[dict[str, Any]]:
     return [jwk]
 
 
+def _sign_in(
+    conn: Connection,
+    consumer: Consumer,
+    sdes: list[Event],
+    origin: Origin,
+    now: int,
+    window_ms: int,
+) -> None:
+    put_consumer(conn, consumer, update=("acr", "claims", "ext_consumer_id"))
+    record(conn, consumer.account_id, sdes, origin, now_ms=now, window_ms=window_ms)
+
+
 def standard_claim_sdes(claims: dict[str, Any]) -> list[Event]:
     """SDEs implied by the OIDC standard claims."""
     out: list[Event] = []
@@ -122,7 +134,7 @@ class BrandIdentity:
             created_ms=now,
             updated_ms=now,
         )
-        await self._db.write(lambda c: put_consumer(c, consumer, update=()))
+        await self._db.write(put_consumer, consumer, update=())
         return consumer_id
 
     async def sign_in(
@@ -150,11 +162,7 @@ class BrandIdentity:
             request_id=request_id,
         )
 
-        def write(conn: Connection) -> None:
-            put_consumer(conn, consumer, update=("acr", "claims", "ext_consumer_id"))
-            record(conn, account_id, sdes, origin, now_ms=now, window_ms=self._window_ms)
-
-        await self._db.write(write)
+        await self._db.write(_sign_in, consumer, sdes, origin, now, self._window_ms)
         return consumer_id
 
     async def verify(self, account_id: str, id_token: str) -> dict[str, Any]:

@@ -96,7 +96,7 @@ class Quarantine:
             request_id=request_id,
             content_type=content_type,
         )
-        item_id = await self._db.write(lambda c: quarantine_store.add(c, item))
+        item_id = await self._db.write(quarantine_store.add, item)
         if self._on_keep is not None:
             self._on_keep(api)
         return item_id

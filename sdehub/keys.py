@@ -82,7 +82,7 @@ class KeyRing:
                 private_pem=pem(private),
                 created_ms=now,
             )
-            await self._db.write(lambda c: key_store.add_signing_key(c, stored))
+            await self._db.write(key_store.add_signing_key, stored)
             keys = await self._load(account_id)  # another worker may have won: use its key
             return keys[-1]
 

@@ -70,11 +70,7 @@ async def register_brand_keys(
             )
         )
 
-    def write(conn: Any) -> None:
-        for key in stored:
-            key_store.put_brand_key(conn, key)
-
-    await svc.db.write(write)
+    await svc.db.write(key_store.put_brand_keys, stored)
     return [k.kid for k in stored]
 
 

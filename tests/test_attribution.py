@@ -4,7 +4,6 @@ start, while open, 12 h after the close), driven through the Connector API with 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.engine import Connection
 
 from sdehub.ingest import HOUR_MS, record
 from sdehub.model.types import CartUpdate, SearchContent
@@ -46,35 +45,27 @@ async def test_sdes_after_the_close(h: Harness, after_hours: float, attributed: 
 
 async def test_sdes_of_the_linked_visit_belong_to_the_conversation(h: Harness) -> None:
     window = h.svc.messaging.window_ms
-
-    def browse(conn: Connection) -> None:
-        visit = Origin(source="webtag", authenticated=False, visitor_id="V1", session_id="S1")
-        other = Origin(source="webtag", authenticated=False, visitor_id="V2", session_id="S2")
-        now = h.clock.now_ms()
-        record(conn, "1001", [CartUpdate(total=30.0, numItems=2)], visit, now_ms=now,
-               window_ms=window)  # fmt: skip
-        record(conn, "1001", [SearchContent(keywords=["not mine"])], other, now_ms=now,
-               window_ms=window)  # fmt: skip
-
-    await h.svc.db.write(browse)
+    visit = Origin(source="webtag", authenticated=False, visitor_id="V1", session_id="S1")
+    other = Origin(source="webtag", authenticated=False, visitor_id="V2", session_id="S2")
+    now = h.clock.now_ms()
+    cart = [CartUpdate(total=30.0, numItems=2)]
+    await h.svc.db.write(record, "1001", cart, visit, now_ms=now, window_ms=window)
+    elsewhere = [SearchContent(keywords=["not mine"])]
+    await h.svc.db.write(record, "1001", elsewhere, other, now_ms=now, window_ms=window)
     h.clock.advance(60_000)
     headers = await h.connector()
     conversation_id = await h.open_conversation(
         headers, conversationContext={"visitorId": "V1", "sessionId": "S1", "type": "SharkContext"}
     )
     model = await h.public_model(conversation_id, await h.agent())
-    cart = model["SDE"]["shoppingCart"]
-    assert [(c["cartTotal"], c["numItems"]) for c in cart] == [("30.0", 2)]
-    assert cart[0]["_meta"]["source"] == "webtag" and cart[0]["_meta"]["authenticated"] is False
+    shown = model["SDE"]["shoppingCart"]
+    assert [(c["cartTotal"], c["numItems"]) for c in shown] == [("30.0", 2)]
+    assert shown[0]["_meta"]["source"] == "webtag" and shown[0]["_meta"]["authenticated"] is False
     assert model["SDE"]["searchContent"]["keywords"] == []
 
     # Reported on the visit while the conversation is open: attributed as it arrives.
-    def more(conn: Connection) -> None:
-        visit = Origin(source="webtag", authenticated=False, visitor_id="V1", session_id="S1")
-        record(conn, "1001", [SearchContent(keywords=["refund"])], visit,
-               now_ms=h.clock.now_ms(), window_ms=window)  # fmt: skip
-
-    await h.svc.db.write(more)
+    refund = [SearchContent(keywords=["refund"])]
+    await h.svc.db.write(record, "1001", refund, visit, now_ms=h.clock.now_ms(), window_ms=window)
     keywords = await h.public_model(conversation_id, await h.agent(), path="SDE.searchContent")
     assert [k["value"] for k in keywords["keywords"]] == ["refund"]
 

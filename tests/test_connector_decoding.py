@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from sdehub.api import connector
-from sdehub.api.connector import decode_batch, decode_item, decode_single
+from sdehub import envelopes as connector
+from sdehub.bodies import decode_json
+from sdehub.envelopes import decode_batch, decode_item, decode_single
 from sdehub.errors import BadRequest
 from sdehub.model.validation import FieldError
 
@@ -81,7 +82,7 @@ def altered(draw: st.DrawFn) -> Any:
 def slow(body: bytes) -> Any:
     """The validator's way alone: JSON (with its NUL check), then the walker."""
     try:
-        raw = connector.decode_json(body)
+        raw = decode_json(body)
     except BadRequest as exc:
         return sorted(exc.errors, key=lambda e: e.path)
     errors: list[FieldError] = []

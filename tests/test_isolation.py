@@ -92,6 +92,7 @@ RECORD_WRITES = {
     "accounts.add_session",
     "keys.add_signing_key",
     "keys.put_brand_key",
+    "keys.put_brand_keys",
     "quarantine.add",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
@@ -270,6 +271,17 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
         tenant.seqs.update(e.meta.seq for e in reported)
 
 
+# Writes run in the writer process: what they add to a tenant comes back as their result.
+def populated(conn: Connection, tenant: Tenant, extra: int) -> set[int]:
+    populate(conn, tenant, extra)
+    return tenant.seqs
+
+
+def written(conn: Connection, tenant: Tenant) -> tuple[dict[str, Any], set[int]]:
+    done = writes_for(conn, tenant)
+    return done, tenant.seqs
+
+
 def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
     """Call every account-scoped write for ``tenant``, under the shared ids."""
     a = tenant.account_id
@@ -380,14 +392,14 @@ async def test_reads_of_one_account_never_see_another(
     db: Database, tenants: tuple[Tenant, Tenant]
 ) -> None:
     a, b = tenants
-    await db.write(lambda c: populate(c, a, extra=0))
+    a.seqs |= await db.write(populated, a, 0)
     before = await db.read(lambda c: read_all(c, a.account_id))
     for name, results in before.items():
         assert all(non_empty(r) for r in results), f"{name} found nothing for A: {results}"
         assert leaks(name, results, own=a, other=b) == []
 
-    await db.write(lambda c: populate(c, b, extra=2))
-    await db.write(lambda c: writes_for(c, b))
+    b.seqs |= await db.write(populated, b, 2)
+    b.seqs |= (await db.write(written, b))[1]
 
     after = await db.read(lambda c: read_all(c, a.account_id))
     for name in before:
@@ -407,10 +419,11 @@ async def test_writes_of_one_account_leave_another_alone(
     db: Database, tenants: tuple[Tenant, Tenant]
 ) -> None:
     a, b = tenants
-    await db.write(lambda c: populate(c, a, extra=0))
-    await db.write(lambda c: populate(c, b, extra=0))
+    a.seqs |= await db.write(populated, a, 0)
+    b.seqs |= await db.write(populated, b, 0)
     before = await db.read(lambda c: read_all(c, a.account_id))
-    done = await db.write(lambda c: writes_for(c, b))
+    done, seqs = await db.write(written, b)
+    b.seqs |= seqs
     assert set(done) == WRITES
     assert await db.read(lambda c: read_all(c, a.account_id)) == before
     # Attributing B's events to A's conversation of the same id still shows A nothing of B's.

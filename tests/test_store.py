@@ -166,10 +166,11 @@ async def test_write_returns_the_value_once_committed(db: Database, account: str
         assert acc.get_account(conn, account) == got
 
 
-async def test_failing_jobs_roll_back_alone_in_a_batch(db: Database, account: str) -> None:
-    class Boom(Exception):
-        pass
+class Boom(Exception):
+    """Raised by a write on purpose (module level: it crosses to and from the writer)."""
 
+
+async def test_failing_jobs_roll_back_alone_in_a_batch(db: Database, account: str) -> None:
     def job(i: int) -> Any:
         def fn(c: Connection) -> int:
             if i == 0:

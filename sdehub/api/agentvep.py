@@ -18,7 +18,8 @@ from starlette.responses import Response
 
 from sdehub.accounts import UnknownAccount
 from sdehub.api.csds import SERVICES, BaseURI, BaseURIs, Domains
-from sdehub.api.routing import JSON, Operation, Param, Resp, decode_json, guarded
+from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
+from sdehub.bodies import decode_json
 from sdehub.errors import BadRequest, SdehubError, Unauthorized
 from sdehub.model.validation import validate
 from sdehub.services import Services

@@ -12,41 +12,31 @@ lists every problem with its JSON path, and the rejected payload is kept in quar
 
 from __future__ import annotations
 
-import re
 import time
-from typing import Any
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sdehub.accounts import UnknownAccount
-from sdehub.api.routing import JSON, Operation, Param, Resp, decode_json, guarded
+from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
+from sdehub.envelopes import decode_batch, decode_single
 from sdehub.errors import BadRequest, SdehubError, TooManyRequests, Unauthorized
-from sdehub.messaging import Caller, Item
+from sdehub.messaging import Caller
 from sdehub.model.messaging import (
-    BODY_TYPES,
     Envelope,
     ErrorBody,
     ErrorReply,
     Reply,
     SendReply,
-    TypedRequest,
     UserProfile,
 )
-from sdehub.model.sdes import authenticated_problems
 from sdehub.model.validation import (
     FieldError,
-    Path,
-    describe,
-    format_path,
     nul_errors,
-    validate,
 )
 from sdehub.services import Services
 from sdehub.tokens import INVALID_APP_JWT
-
-MAX_BATCH = 50
 
 
 def render_send_api(exc: SdehubError, request: Request) -> Response:
@@ -58,102 +48,6 @@ def render_send_api(exc: SdehubError, request: Request) -> Response:
     )
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     return JSON(body, status_code=exc.status, headers=headers)
-
-
-_typed_one = msgspec.json.Decoder(TypedRequest)
-_typed_many = msgspec.json.Decoder(list[TypedRequest])
-
-
-def checked(req_id: str | int, body: Any, path: Path, errors: list[FieldError]) -> Item | None:
-    """What the types cannot say: the id's length, the store fields of authenticated SDEs."""
-    if isinstance(req_id, str) and not 1 <= len(req_id) <= 64:
-        errors.append(FieldError(format_path((*path, "id")), "expected 1 to 64 characters"))
-        return None
-    if isinstance(body, UserProfile) and body.authenticatedData and body.authenticatedData.lp_sdes:
-        sdes_path = (*path, "body", "authenticatedData", "lp_sdes")
-        before = len(errors)
-        for i, sde in enumerate(body.authenticatedData.lp_sdes):
-            errors.extend(authenticated_problems(sde, (*sdes_path, i)))
-        if len(errors) > before:
-            return None
-    return Item(req_id=req_id, body=body, path=path)
-
-
-def decode_item(raw: Any, path: Path, errors: list[FieldError]) -> Item | None:
-    """One ``{kind, id, type, body}`` request, its body typed by ``type``."""
-    envelope, problems = validate(raw, Envelope, path)
-    if envelope is None:
-        errors.extend(problems)
-        return None
-    body_raw = envelope.body
-    if body_raw is None and envelope.type == "userprofile.SetUserProfile":
-        body_raw = {}
-    if body_raw is None:
-        errors.append(FieldError(format_path((*path, "body")), "is required"))
-        return None
-    body, problems = validate(body_raw, BODY_TYPES[envelope.type], (*path, "body"))
-    if body is None:
-        errors.extend(problems)
-        return None
-    return checked(envelope.id, body, path, errors)
-
-
-_LONG_NUMBER = re.compile(rb"\d{19,}")
-
-
-def _fast(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
-    """The one-pass decoding, or None when the validator must look (it then gives the answer
-    or every error). JSON can only carry U+0000 escaped, so its byte form marks a NUL; and
-    msgspec takes integers up to 2**64, where the validator (like the database) stops at 2**63,
-    so a body with 19 digits in a row is left to the validator too."""
-    if b"\\u0000" in body or _LONG_NUMBER.search(body):
-        return None
-    try:
-        return decoder.decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError
-        return None
-
-
-def decode_batch(body: bytes) -> list[Item]:
-    """The CONVERSATION batch: a JSON array of requests."""
-    errors: list[FieldError] = []
-    typed = _fast(_typed_many, body)
-    if typed is not None and len(typed) <= MAX_BATCH:
-        items = [checked(r.id, r.body, (i,), errors) for i, r in enumerate(typed)]
-    else:
-        raw = decode_json(body)
-        if not isinstance(raw, list):
-            raise BadRequest.from_errors(
-                [FieldError("$", "expected an array of requests (the CONVERSATION batch), "
-                                 f"got {describe(raw)}")]
-            )  # fmt: skip
-        if len(raw) > MAX_BATCH:
-            raise BadRequest.from_errors(
-                [FieldError("$", f"at most {MAX_BATCH} requests per batch")]
-            )
-        items = [decode_item(r, (i,), errors) for i, r in enumerate(raw)]
-    if errors:
-        raise BadRequest.from_errors(errors)
-    return [i for i in items if i is not None]
-
-
-def decode_single(body: bytes) -> Item:
-    """A SEND request: one JSON object."""
-    errors: list[FieldError] = []
-    typed = _fast(_typed_one, body)
-    if typed is not None:
-        item = checked(typed.id, typed.body, (), errors)
-    else:
-        raw = decode_json(body)
-        if not isinstance(raw, dict):
-            raise BadRequest.from_errors(
-                [FieldError("$", "expected one request object (SEND is not a batch), "
-                                 f"got {describe(raw)}")]
-            )  # fmt: skip
-        item = decode_item(raw, (), errors)
-    if item is None:
-        raise BadRequest.from_errors(errors)
-    return item
 
 
 class Connector:
@@ -214,12 +108,12 @@ class Connector:
         body = await request.body()
         try:
             items = decode_batch(body)
-            replies = await self.svc.messaging.conversation(caller, items)
+            reply = await self.svc.messaging.conversation_json(caller, items, body)
         except BadRequest as exc:
             await self._keep(request, caller, "connector.conversation", body, exc)
             raise
         self.svc.metrics.ingest.labels(api="connector").observe(time.perf_counter() - started)
-        return JSON(replies)
+        return Response(reply, media_type="application/json")
 
     async def send(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -227,13 +121,13 @@ class Connector:
         body = await request.body()
         try:
             item = decode_single(body)
-            reply = await self.svc.messaging.send(caller, item)
+            reply = await self.svc.messaging.send_json(caller, body)
         except BadRequest as exc:
             await self._keep(request, caller, "connector.send", body, exc)
             raise
         if isinstance(item.body, UserProfile):
             self.svc.metrics.ingest.labels(api="connector").observe(time.perf_counter() - started)
-        return JSON(reply)
+        return Response(reply, media_type="application/json")
 
     def operations(self) -> list[Operation]:
         g = guarded(render_send_api)

@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sdehub.accounts import UnknownAccount
-from sdehub.api.routing import JSON, Operation, Param, Resp, decode_json, guarded
+from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
+from sdehub.bodies import decode_json
 from sdehub.errors import BadRequest, SdehubError, Unauthorized
 from sdehub.identity import INPUT_VALIDATION_ERROR
 from sdehub.model.validation import validate

@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sdehub.errors import BadRequest, SdehubError
-from sdehub.model.validation import FieldError, nul_errors
+from sdehub.errors import SdehubError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Renderer = Callable[[SdehubError, Request], Response]
@@ -96,28 +95,6 @@ def guarded(renderer: Renderer) -> Callable[[Endpoint], Endpoint]:
         return run
 
     return wrap
-
-
-def decode_json(body: bytes) -> Any:
-    """Bytes to plain JSON values; a parse error names where it happened."""
-    if not body.strip():
-        raise BadRequest(
-            "the request body is empty; expected JSON",
-            errors=[FieldError("$", "expected a JSON document, got nothing")],
-        )
-    try:
-        value = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise BadRequest(
-            f"the request body is not valid JSON: {exc}",
-            errors=[FieldError("$", f"invalid JSON: {exc}")],
-        ) from None
-    # JSON can only carry U+0000 escaped, so the byte search is a cheap exact pre-check.
-    if b"\\u0000" in body:
-        errors = nul_errors(value)
-        if errors:
-            raise BadRequest.from_errors(errors)
-    return value
 
 
 def routes(operations: Sequence[Operation]) -> list[Route]:

@@ -95,7 +95,7 @@ _GET_CONVERSATION = CONVERSATIONS.select(
 _OPEN_CONVERSATION_OF = CONVERSATIONS.select(
     "account_id = :account_id AND consumer_id = :consumer_id AND state = 'OPEN'"
 )
-# One indexed lookup per way of belonging (consumer; visit), joined with UNION: an OR across
+# One indexed lookup per way of belonging (consumer; visit), joined with UNION ALL: an OR across
 # them makes SQLite scan every conversation of the account.
 _BY_CONSUMER = "account_id = :account_id AND consumer_id = :consumer_id"
 _BY_VISIT = "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
@@ -106,7 +106,7 @@ _ATTRIBUTABLE = {
     (False, True): Sql(f"SELECT conversation_id FROM conversations WHERE {_BY_VISIT}"
                        f" AND {_IN_WINDOW}"),
     (True, True): Sql(f"SELECT conversation_id FROM conversations WHERE {_BY_CONSUMER}"
-                      f" AND {_IN_WINDOW} UNION SELECT conversation_id FROM conversations"
+                      f" AND {_IN_WINDOW} UNION ALL SELECT conversation_id FROM conversations"
                       f" WHERE {_BY_VISIT} AND {_IN_WINDOW}"),
 }  # fmt: skip
 _UPDATE_CONVERSATION: dict[tuple[str, ...], Sql] = {}
@@ -211,7 +211,8 @@ def attributable(
         params["consumer_id"] = consumer_id
     if by_visit:
         params.update(visitor_id=visitor_id, session_id=session_id)
-    return [r[0] for r in rows(conn, _ATTRIBUTABLE[(by_consumer, by_visit)], params)]
+    found = rows(conn, _ATTRIBUTABLE[(by_consumer, by_visit)], params)
+    return sorted({r[0] for r in found})  # UNION ALL: a conversation may match both ways
 
 
 def update_conversation(

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from sdehub.store.writers import CommitStats, InlineWriter, ThreadWriter, Writer
+from sdehub.store.writers import CommitStats, ProcessWriter, ThreadWriter, Writer
 
 T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
@@ -69,6 +69,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA mmap_size=268435456")
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -100,9 +101,13 @@ class Database:
 
     def start(self) -> None:
         if self._writer is None:
-            kind = InlineWriter if self.is_sqlite else ThreadWriter
-            self._writer = kind(self.engine, self.stats, self._committed)
-            self._writer.start()
+            writer: Writer
+            if self.is_sqlite:
+                writer = ProcessWriter(self.engine, self.stats, self._committed, url=self.url)
+            else:
+                writer = ThreadWriter(self.engine, self.stats, self._committed)
+            writer.start()
+            self._writer = writer
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -117,11 +122,14 @@ class Database:
 
     # -- access ---------------------------------------------------------------------------
 
-    async def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in the writer's transaction; return once its commit is durable."""
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(conn, *args)`` in the writer's transaction; return its result once the
+        commit is durable. Prefer a module-level function with plain arguments: it travels to
+        the writer by name (see :mod:`sdehub.store.writers`)."""
         if self._writer is None:
             raise RuntimeError("database not started")
-        return await self._writer.submit(fn)
+        result: T = await self._writer.submit(fn, args, kwargs)
+        return result
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` on a reader connection (a consistent snapshot) off the event loop."""
@@ -130,6 +138,11 @@ class Database:
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:
             return fn(conn)
+
+    @staticmethod
+    def ping(conn: Connection) -> None:
+        """A write that writes nothing (readiness checks the writer answers)."""
+        return None
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         """For the CLI and set-up code running without the writer."""

@@ -70,7 +70,7 @@ _SEQS_IN_WINDOW = {
     (False, True): Sql(f"SELECT seq FROM sde_events WHERE account_id = :account_id"
                        f" AND visitor_id = :visitor_id AND session_id = :session_id AND {_WINDOW}"),
     (True, True): Sql(f"SELECT seq FROM sde_events WHERE account_id = :account_id"
-                      f" AND consumer_id = :consumer_id AND {_WINDOW} UNION"
+                      f" AND consumer_id = :consumer_id AND {_WINDOW} UNION ALL"
                       f" SELECT seq FROM sde_events WHERE account_id = :account_id"
                       f" AND visitor_id = :visitor_id AND session_id = :session_id AND {_WINDOW}"),
 }  # fmt: skip
@@ -185,7 +185,8 @@ def seqs_in_window(
         params["consumer_id"] = consumer_id
     if by_visit:
         params.update(visitor_id=visitor_id, session_id=session_id)
-    return [r[0] for r in rows(conn, _SEQS_IN_WINDOW[(by_consumer, by_visit)], params)]
+    found = rows(conn, _SEQS_IN_WINDOW[(by_consumer, by_visit)], params)
+    return sorted({r[0] for r in found})  # UNION ALL: an event may match both ways
 
 
 def recent(

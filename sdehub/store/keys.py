@@ -38,6 +38,11 @@ def add_signing_key(conn: Connection, key: SigningKey) -> None:
     upsert(conn, signing_keys, [msgspec.structs.asdict(key)], keys=("account_id", "kid"), update=())
 
 
+def put_brand_keys(conn: Connection, keys: list[BrandKey]) -> None:
+    for key in keys:
+        put_brand_key(conn, key)
+
+
 def brand_keys_of(conn: Connection, account_id: str) -> list[BrandKey]:
     t = brand_keys
     rows = conn.execute(sa.select(t).where(t.c.account_id == account_id).order_by(t.c.kid))

@@ -1,30 +1,43 @@
 """The one writer: runs queued writes, each in its own SAVEPOINT, commits them together, and only
 then answers the callers (group commit).
 
-Two ways to run it, one contract (``tests/test_store.py`` runs on both backends):
+A write is a function ``fn(conn, *args)``. Two ways to run them, one contract
+(``tests/test_store.py`` runs on both backends):
 
-* :class:`InlineWriter` (SQLite) runs the statements on the event loop and only the ``BEGIN
-  IMMEDIATE`` and the ``COMMIT`` (the lock and the fsync) in a thread. SQLite statements are
-  in-process CPU work of a few microseconds; running them on a second thread made the two threads
-  trade the GIL on every statement, which cost more than the statements (docs/benchmarks.md).
-  Writes that arrive while a commit is on disk form the next batch.
-* :class:`ThreadWriter` (PostgreSQL) runs whole batches on a thread, since every statement is a
-  network round trip the event loop must not wait for.
+* :class:`ProcessWriter` (SQLite) runs them in a process of their own, which owns the database
+  connection. The statements, the page writes and the fsync of a commit are most of the CPU a
+  durable write costs; in the server's process they would share its one core and its GIL with
+  HTTP, tokens and validation, in their own process they use the machine's second core
+  (docs/benchmarks.md). Writes that arrive while a commit is on disk form the next batch.
+  A module-level function travels by name; anything else (a closure) by value, with
+  cloudpickle, so it must not rely on changing objects of the server's process.
+* :class:`ThreadWriter` (PostgreSQL) runs whole batches on a thread: every statement is a network
+  round trip to the database's own processes, which the event loop must not wait for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import itertools
 import logging
+import multiprocessing
+import os
+import pickle
 import queue
+import select
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Final, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol, TypeVar
 
+import cloudpickle
 from sqlalchemy.engine import Connection, Engine
+
+from sdehub.errors import Unavailable
 
 T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
@@ -33,6 +46,7 @@ MAX_BATCH: Final = 256
 SAVEPOINT: Final = "SAVEPOINT sdehub_job"
 ROLLBACK_TO_SAVEPOINT: Final = "ROLLBACK TO SAVEPOINT sdehub_job"
 RELEASE_SAVEPOINT: Final = "RELEASE SAVEPOINT sdehub_job"
+_FRAME: Final = struct.Struct("!I")
 
 
 @dataclass
@@ -43,16 +57,8 @@ class CommitStats:
     jobs: int = 0
 
 
-@dataclass
-class Job(Generic[T]):
-    fn: Callable[[Connection], T]
-    future: asyncio.Future[T]
-    loop: asyncio.AbstractEventLoop
-    result: Any = None
-    error: BaseException | None = None
-
-
 OnCommit = Callable[[int, float], None]
+Write = Callable[..., Any]
 
 
 class Writer(Protocol):
@@ -63,10 +69,21 @@ class Writer(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def submit(self, fn: Callable[[Connection], T]) -> T: ...
+    async def submit(self, fn: Write, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
 
-def run_jobs(conn: Connection, batch: list[Job[Any]]) -> None:
+@dataclass
+class Job:
+    fn: Write
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+    error: BaseException | None = None
+    future: asyncio.Future[Any] | None = field(default=None, repr=False)
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+
+
+def run_jobs(conn: Connection, batch: list[Job]) -> None:
     """Each job in its own savepoint, on the connection's open transaction. The savepoints are
     plain SQL on the driver connection (SQLite and PostgreSQL spell them alike)."""
     raw = conn.connection.driver_connection
@@ -74,16 +91,29 @@ def run_jobs(conn: Connection, batch: list[Job[Any]]) -> None:
     for job in batch:
         raw.execute(SAVEPOINT)
         try:
-            job.result = job.fn(conn)
+            job.result = job.fn(conn, *job.args, **job.kwargs)
         except BaseException as exc:
             raw.execute(ROLLBACK_TO_SAVEPOINT)
             job.error = exc
         raw.execute(RELEASE_SAVEPOINT)
 
 
-def resolve(jobs: list[Job[Any]]) -> None:
+def commit_batch(conn: Connection, batch: list[Job]) -> float:
+    """Run a batch in one transaction; on a failed commit every job fails. Returns seconds."""
+    started = time.perf_counter()
+    try:
+        with conn.begin():
+            run_jobs(conn, batch)
+    except BaseException as exc:  # the commit itself failed: nobody's write is durable
+        log.exception("commit failed for a batch of %d writes", len(batch))
+        for job in batch:
+            job.error = job.error or exc
+    return time.perf_counter() - started
+
+
+def resolve(jobs: list[Job]) -> None:
     for job in jobs:
-        if job.future.done():
+        if job.future is None or job.future.done():
             continue
         if job.error is not None:
             job.future.set_exception(job.error)
@@ -91,67 +121,7 @@ def resolve(jobs: list[Job[Any]]) -> None:
             job.future.set_result(job.result)
 
 
-class InlineWriter:
-    def __init__(self, engine: Engine, stats: CommitStats, on_commit: OnCommit) -> None:
-        self._engine = engine
-        self._stats = stats
-        self._on_commit = on_commit
-        self._pending: list[Job[Any]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sdehub-commit")
-        self._conn: Connection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._conn is not None
-
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        conn = self._engine.connect()
-        self._conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            await asyncio.shield(self._task)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self._disk.shutdown(wait=True)
-
-    async def submit(self, fn: Callable[[Connection], T]) -> T:
-        if self._conn is None or self._loop is None:
-            raise RuntimeError("database not started")
-        future: asyncio.Future[T] = self._loop.create_future()
-        self._pending.append(Job(fn, future, self._loop))
-        if self._task is None:
-            self._task = self._loop.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        assert self._conn is not None and self._loop is not None
-        conn, loop = self._conn, self._loop
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                started = time.perf_counter()
-                try:
-                    # Taking the write lock may wait on another process: off the event loop.
-                    transaction = await loop.run_in_executor(self._disk, conn.begin)
-                    run_jobs(conn, batch)
-                    await loop.run_in_executor(self._disk, transaction.commit)
-                except BaseException as exc:  # nobody's write in this batch is durable
-                    log.exception("commit failed for a batch of %d writes", len(batch))
-                    if conn.in_transaction():
-                        await loop.run_in_executor(self._disk, conn.rollback)
-                    for job in batch:
-                        job.error = job.error or exc
-                self._stats.batches += 1
-                self._stats.jobs += len(batch)
-                self._on_commit(len(batch), time.perf_counter() - started)
-                resolve(batch)
-        finally:
-            self._task = None
+# --- PostgreSQL: a thread -------------------------------------------------------------------
 
 
 class ThreadWriter:
@@ -159,7 +129,7 @@ class ThreadWriter:
         self._engine = engine
         self._stats = stats
         self._on_commit = on_commit
-        self._queue: queue.SimpleQueue[Job[Any] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     @property
@@ -176,13 +146,13 @@ class ThreadWriter:
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
             self._thread = None
 
-    async def submit(self, fn: Callable[[Connection], T]) -> T:
+    async def submit(self, fn: Write, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self._thread is None:
             raise RuntimeError("database not started")
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(Job(fn, future, loop))
-        return await future
+        job = Job(fn, args, kwargs, future=loop.create_future(), loop=loop)
+        self._queue.put(job)
+        return await job.future  # type: ignore[misc]
 
     def _loop(self) -> None:
         with self._engine.connect() as conn:
@@ -190,7 +160,7 @@ class ThreadWriter:
                 first = self._queue.get()
                 if first is None:
                     return
-                batch: list[Job[Any]] = [first]
+                batch: list[Job] = [first]
                 stop = False
                 while len(batch) < MAX_BATCH:
                     try:
@@ -201,27 +171,269 @@ class ThreadWriter:
                         stop = True
                         break
                     batch.append(job)
-                self._batch(conn, batch)
+                seconds = commit_batch(conn, batch)
+                self._stats.batches += 1
+                self._stats.jobs += len(batch)
+                self._on_commit(len(batch), seconds)
+                by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
+                for job in batch:
+                    assert job.loop is not None
+                    by_loop.setdefault(job.loop, []).append(job)
+                for loop, jobs in by_loop.items():
+                    try:
+                        loop.call_soon_threadsafe(resolve, jobs)
+                    except RuntimeError:  # that event loop has gone away; nobody is waiting
+                        pass
                 if stop:
                     return
 
-    def _batch(self, conn: Connection, batch: list[Job[Any]]) -> None:
-        started = time.perf_counter()
+
+# --- SQLite: a process ----------------------------------------------------------------------
+
+
+def _frame(payload: Any) -> bytes:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME.pack(len(data)) + data
+
+
+def _reference(fn: Write) -> str | None:
+    """``module:qualname`` when ``fn`` can be imported by name in another process."""
+    qualname = getattr(fn, "__qualname__", "")
+    module = getattr(fn, "__module__", None)
+    if not module or "<" in qualname or module == "__main__":
+        return None
+    return f"{module}:{qualname}"
+
+
+def _resolve_reference(reference: str) -> Write:
+    module, _, qualname = reference.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target  # type: ignore[no-any-return]
+
+
+class ProcessWriter:
+    def __init__(
+        self, engine: Engine, stats: CommitStats, on_commit: OnCommit, *, url: str
+    ) -> None:
+        self._url = url
+        self._stats = stats
+        self._on_commit = on_commit
+        self._engine = engine
+        self._process: Any = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._out = bytearray()
+        self._in = bytearray()
+        self._stopping = False
+        self._closed: asyncio.Future[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sdehub.store.writers", "sdehub.messaging", "sdehub.ingest"])
+        self._process = ctx.Process(
+            target=serve, args=(self._url, theirs), name="sdehub-writer", daemon=True
+        )
+        self._process.start()
+        theirs.close()
+        ours.setblocking(False)
+        self._sock = ours
+        self._closed = self._loop.create_future()
+        self._loop.add_reader(ours.fileno(), self._readable)
+
+    async def stop(self) -> None:
+        if self._sock is None or self._loop is None:
+            return
+        self._stopping = True
+        self._send(_frame(None))
+        if self._closed is not None:
+            await self._closed
+        process = self._process
+        if process is not None:
+            await self._loop.run_in_executor(None, process.join, 10)
+            if process.is_alive():
+                process.kill()
+        self._process = None
+
+    async def submit(self, fn: Write, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._sock is None or self._loop is None or self._stopping:
+            raise RuntimeError("database not started")
+        if self._closed is not None and self._closed.done():
+            raise Unavailable("the database writer has stopped; see the server log")
+        reference = _reference(fn)
+        target: Any = reference if reference is not None else cloudpickle.dumps(fn)
+        job_id = next(self._ids)
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._pending[job_id] = future
+        self._send(_frame((job_id, target, args, kwargs)))
+        return await future
+
+    # -- the socket -----------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        assert self._sock is not None and self._loop is not None
+        if self._out:
+            self._out += data
+            return
         try:
-            with conn.begin():
-                run_jobs(conn, batch)
-        except BaseException as exc:  # the commit itself failed: nobody's write is durable
-            log.exception("commit failed for a batch of %d writes", len(batch))
-            for job in batch:
-                job.error = job.error or exc
+            sent = self._sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent < len(data):
+            self._out += data[sent:]
+            self._loop.add_writer(self._sock.fileno(), self._writable)
+
+    def _writable(self) -> None:
+        assert self._sock is not None and self._loop is not None
+        try:
+            sent = self._sock.send(self._out)
+        except BlockingIOError:
+            return
+        del self._out[:sent]
+        if not self._out:
+            self._loop.remove_writer(self._sock.fileno())
+
+    def _readable(self) -> None:
+        assert self._sock is not None
+        try:
+            data = self._sock.recv(1 << 20)
+        except BlockingIOError:
+            return
+        if not data:
+            self._gone()
+            return
+        self._in += data
+        while len(self._in) >= _FRAME.size:
+            (size,) = _FRAME.unpack_from(self._in)
+            if len(self._in) < _FRAME.size + size:
+                break
+            payload = pickle.loads(bytes(self._in[_FRAME.size : _FRAME.size + size]))
+            del self._in[: _FRAME.size + size]
+            self._replied(payload)
+
+    def _replied(self, payload: tuple[list[tuple[int, bool, Any]], int, float]) -> None:
+        results, size, seconds = payload
         self._stats.batches += 1
-        self._stats.jobs += len(batch)
-        self._on_commit(len(batch), time.perf_counter() - started)
-        by_loop: dict[asyncio.AbstractEventLoop, list[Job[Any]]] = {}
-        for job in batch:
-            by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(resolve, jobs)
-            except RuntimeError:  # that event loop has gone away; nobody is waiting
-                pass
+        self._stats.jobs += size
+        self._on_commit(size, seconds)
+        for job_id, ok, value in results:
+            future = self._pending.pop(job_id, None)
+            if future is None or future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def _gone(self) -> None:
+        """The writer process closed its end: it stopped, or it died."""
+        assert self._sock is not None and self._loop is not None
+        self._loop.remove_reader(self._sock.fileno())
+        if self._out:
+            self._loop.remove_writer(self._sock.fileno())
+        self._sock.close()
+        if not self._stopping:
+            log.error("the database writer process exited unexpectedly")
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(Unavailable("the database writer stopped before it answered"))
+        self._pending.clear()
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+
+def serve(url: str, sock: socket.socket) -> None:
+    """The writer process: read writes, run them in batches, commit, answer."""
+    from sdehub.store.database import create_engine
+
+    sock.setblocking(True)
+    engine = create_engine(url)
+    buffer = bytearray()
+    functions: dict[str, Write] = {}
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        while True:
+            requests, stop = _read_requests(sock, buffer)
+            batch: list[tuple[int, Job]] = []
+            for job_id, target, args, kwargs in requests:
+                try:
+                    if isinstance(target, str):
+                        fn = functions.get(target)
+                        if fn is None:
+                            fn = functions[target] = _resolve_reference(target)
+                    else:
+                        fn = pickle.loads(target)
+                except Exception as exc:
+                    job = Job(_nothing, (), error=exc)
+                    batch.append((job_id, job))
+                    continue
+                batch.append((job_id, Job(fn, args, kwargs)))
+            jobs = [job for _, job in batch if job.error is None]
+            seconds = commit_batch(conn, jobs) if jobs else 0.0
+            results = [_result(job_id, job) for job_id, job in batch]
+            if results:
+                try:
+                    reply = _frame((results, len(jobs), seconds))
+                except Exception:
+                    reply = _frame(([_sendable(r) for r in results], len(jobs), seconds))
+                sock.sendall(reply)
+            if stop:
+                break
+    engine.dispose()
+    sock.close()
+    os._exit(0)
+
+
+def _nothing(conn: Connection) -> None:
+    return None
+
+
+Request = tuple[int, Any, tuple[Any, ...], dict[str, Any]]
+
+
+def _read_requests(sock: socket.socket, buffer: bytearray) -> tuple[list[Request], bool]:
+    """Block for at least one request, then take every request already waiting (up to a
+    batch). ``None`` asks the writer to stop after what came before it."""
+    requests: list[Request] = []
+    while True:
+        while len(buffer) >= _FRAME.size:
+            (size,) = _FRAME.unpack_from(buffer)
+            if len(buffer) < _FRAME.size + size:
+                break
+            request = pickle.loads(bytes(buffer[_FRAME.size : _FRAME.size + size]))
+            del buffer[: _FRAME.size + size]
+            if request is None:
+                return requests, True
+            requests.append(request)
+        if len(requests) >= MAX_BATCH:
+            return requests, False
+        if requests and not select.select([sock], [], [], 0)[0]:
+            return requests, False
+        data = sock.recv(1 << 20)
+        if not data:
+            return requests, True
+        buffer += data
+
+
+def _result(job_id: int, job: Job) -> tuple[int, bool, Any]:
+    return (job_id, True, job.result) if job.error is None else (job_id, False, job.error)
+
+
+def _sendable(result: tuple[int, bool, Any]) -> tuple[int, bool, Any]:
+    """A result that pickles: what cannot cross is replaced by an error saying so."""
+    job_id, ok, value = result
+    try:
+        pickle.dumps(value)
+    except Exception as exc:
+        what = "result" if ok else f"error ({type(value).__name__}: {value})"
+        return (job_id, False, RuntimeError(f"the write's {what} cannot be sent: {exc}"))
+    return result
