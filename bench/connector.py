@@ -1042,7 +1042,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--initial-consumers",
         type=int,
-        default=4000,
+        default=12000,
         help="fresh consumers issued before the CONVERSATION runs (topped up as needed)",
     )
     p.add_argument(

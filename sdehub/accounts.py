@@ -32,6 +32,10 @@ class UnknownAccount(NotFound):
     """The account id is not configured (and the server is not an emulator)."""
 
 
+class UnknownApp(NotFound):
+    """The app installation id is not configured on the account (and not an emulator)."""
+
+
 class BadCredentials(Unauthorized):
     """Unknown client id or wrong secret, or wrong agent user name or password."""
 
@@ -80,6 +84,33 @@ class Accounts:
             app = await self._db.read(lambda c: store.get_app(c, account_id, client_id))
             if app is not None:
                 self._apps[key] = app
+        return app
+
+    async def installation(self, account_id: str, app_id: str) -> App:
+        """An app installation named by id alone (the Monitoring API's only credential),
+        provisioned on first use in emulator mode."""
+        await self.get(account_id)
+        app = await self.app(account_id, app_id)
+        if app is not None:
+            return app
+        if not self.emulator or not valid_account_id(app_id):
+            raise UnknownApp(
+                f"app installation {app_id!r} is not configured on account {account_id!r}"
+            )
+        secret = secrets.token_urlsafe(24)
+        new = App(
+            account_id=account_id,
+            client_id=app_id,
+            secret_hash=await asyncio.to_thread(hash_secret, secret),
+            name=None,
+            rate_limit=None,
+            emulated=True,
+            created_ms=self._clock.now_ms(),
+        )
+        await self._db.write(store.add_app_if_absent, new)
+        log.info("emulator: provisioned app installation %s on account %s", app_id, account_id)
+        app = await self.app(account_id, app_id)
+        assert app is not None
         return app
 
     async def authenticate_app(self, account_id: str, client_id: str, secret: str) -> App:

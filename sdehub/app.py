@@ -24,6 +24,7 @@ from sdehub.api.connector import Connector
 from sdehub.api.csds import Domains
 from sdehub.api.fastpath import FastPath, FastRoute
 from sdehub.api.idp import Idp
+from sdehub.api.monitoring import MonitoringApi
 from sdehub.api.openapi import document
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *Idp(svc).operations(),
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
+        *MonitoringApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
     ]

@@ -11,6 +11,7 @@ from sdehub.ingest import HOUR_MS, Quarantine
 from sdehub.keys import KeyRing
 from sdehub.messaging import Messaging
 from sdehub.metrics import Metrics
+from sdehub.monitoring import Monitoring
 from sdehub.ratelimit import RateLimiter
 from sdehub.settings import Settings
 from sdehub.store import Database
@@ -29,6 +30,7 @@ class Services:
     identity: BrandIdentity
     quarantine: Quarantine
     messaging: Messaging
+    monitoring: Monitoring
     limiter: RateLimiter
 
     @classmethod
@@ -48,5 +50,11 @@ class Services:
             identity=BrandIdentity(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
             quarantine=Quarantine(db, clock, on_keep=metrics.on_quarantine),
             messaging=Messaging(db, clock, attribution_hours=settings.attribution_hours),
+            monitoring=Monitoring(
+                db,
+                clock,
+                session_hours=settings.monitoring_session_hours,
+                attribution_hours=settings.attribution_hours,
+            ),
             limiter=RateLimiter(settings.app_rate_limit),
         )

@@ -67,6 +67,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Messaging attribution window: SDEs this long before a conversation starts or "
         "after it closes belong to it.",
     ),
+    Setting(
+        "monitoring_session_hours",
+        int,
+        6,
+        "Longest life of a monitor session (visit) from its start (LivePerson: 6 hours).",
+    ),
     Setting("log_format", str, "json", "Request log format: 'json' or 'text'."),
     Setting("log_level", str, "INFO", "Log level: DEBUG, INFO, WARNING or ERROR."),
     Setting("seed_file", str, "", "A JSON file of accounts, apps and agents loaded at start."),
@@ -109,6 +115,7 @@ class Settings:
     app_jwt_ttl: int = 3600
     agent_session_ttl: int = 28800
     attribution_hours: int = 12
+    monitoring_session_hours: int = 6
     log_format: str = "json"
     log_level: str = "INFO"
     seed_file: str = ""

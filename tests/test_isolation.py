@@ -30,17 +30,32 @@ from sdehub.model.types import (
     ServiceData,
     Transaction,
 )
-from sdehub.store import Database, accounts, conversations, events, keys, quarantine, tables
+from sdehub.store import (
+    Database,
+    accounts,
+    conversations,
+    events,
+    keys,
+    quarantine,
+    tables,
+    visits,
+)
 from sdehub.store.events import Origin
 
 pytestmark = pytest.mark.anyio
 
-MODULES = (events, conversations, accounts, keys, quarantine)
+MODULES = (events, conversations, accounts, keys, quarantine, visits)
 NOW = 1_700_000_000_000
 
 # Every public function of the store modules, by how it is scoped.
 READS = {
     "events.for_conversation",
+    "events.for_visit",
+    "conversations.open_conversation_of_visit",
+    "visits.visitor_exists",
+    "visits.get_visit",
+    "visits.pages",
+    "visits.offers",
     "events.seqs_in_window",
     "events.recent",
     "events.state",
@@ -77,6 +92,10 @@ WRITES = {
     "accounts.extend_session",
     "accounts.revoke_session",
     "keys.delete_brand_keys",
+    "visits.touch_visit",
+    "visits.put_page",
+    "visits.next_context_id",
+    "visits.add_offer",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -94,6 +113,7 @@ RECORD_WRITES = {
     "keys.put_brand_key",
     "keys.put_brand_keys",
     "quarantine.add",
+    "visits.start_visit",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -250,6 +270,16 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
                 event={"message": f"from {a}"}, server_ms=NOW + i,
             ),
         )  # fmt: skip
+    visits.start_visit(
+        conn,
+        visits.Visit(
+            account_id=a, visitor_id=VISIT[0], session_id=VISIT[1], app_id="app-1",
+            created_ms=NOW, last_ms=NOW, expires_ms=NOW + HOUR_MS, returning_visitor=False,
+            consumer_id=f"consumer of {a}", identities=[{"owner": a}], ip_address=a[:64],
+        ),
+    )  # fmt: skip
+    visits.put_page(conn, a, *VISIT, "page-1", [f"sec://{a}"], NOW)
+    visits.add_offer(conn, a, *VISIT, offer(a, "1"))
     for i in range(1 + extra):
         reported = record(
             conn,
@@ -269,6 +299,13 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             window_ms=12 * HOUR_MS,
         )  # fmt: skip
         tenant.seqs.update(e.meta.seq for e in reported)
+
+
+def offer(account_id: str, context_id: str) -> visits.Offer:
+    return visits.Offer(
+        context_id=context_id, campaign_id="campaign-1", engagement_id="engagement-1",
+        revision=1, page_id="page-1", offered_ms=NOW, details={"owner": account_id},
+    )  # fmt: skip
 
 
 # Writes run in the writer process: what they add to a tenant comes back as their result.
@@ -310,6 +347,10 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "accounts.extend_session": accounts.extend_session(conn, a, "session-1", NOW + 99),
         "accounts.revoke_session": accounts.revoke_session(conn, a, "session-1"),
         "keys.delete_brand_keys": keys.delete_brand_keys(conn, a),
+        "visits.touch_visit": visits.touch_visit(conn, a, *VISIT, last_ms=NOW + 70),
+        "visits.put_page": visits.put_page(conn, a, *VISIT, "page-1", ["sec://late"], NOW + 70),
+        "visits.next_context_id": visits.next_context_id(conn, a, *VISIT),
+        "visits.add_offer": visits.add_offer(conn, a, *VISIT, offer(a, "2")),
     }
 
 
@@ -408,6 +449,8 @@ async def test_reads_of_one_account_never_see_another(
     for name, results in theirs.items():
         assert leaks(name, results, own=b, other=a) == [], name
     # B's own reads do see B's extra rows: the fixture has teeth.
+    assert [p.entry_points for p in theirs["visits.pages"][0]] == [["sec://late"]]
+    assert len(theirs["visits.offers"][0]) == 2
     assert len(theirs["accounts.list_users"][0]) == 3
     assert theirs["quarantine.count_for"] == [3]
     assert theirs["keys.brand_keys_of"] == [[]]

@@ -95,6 +95,11 @@ _GET_CONVERSATION = CONVERSATIONS.select(
 _OPEN_CONVERSATION_OF = CONVERSATIONS.select(
     "account_id = :account_id AND consumer_id = :consumer_id AND state = 'OPEN'"
 )
+_OPEN_CONVERSATION_OF_VISIT = CONVERSATIONS.select(
+    "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+    " AND state = 'OPEN'",
+    "ORDER BY created_ms DESC LIMIT 1",
+)
 # One indexed lookup per way of belonging (consumer; visit), joined with UNION ALL: an OR across
 # them makes SQLite scan every conversation of the account.
 _BY_CONSUMER = "account_id = :account_id AND consumer_id = :consumer_id"
@@ -188,6 +193,14 @@ def open_conversation_of(
     conn: Connection, account_id: str, consumer_id: str
 ) -> Conversation | None:
     row = one(conn, _OPEN_CONVERSATION_OF, {"account_id": account_id, "consumer_id": consumer_id})
+    return None if row is None else Conversation(**CONVERSATIONS.decode(row))
+
+
+def open_conversation_of_visit(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str
+) -> Conversation | None:
+    params = {"account_id": account_id, "visitor_id": visitor_id, "session_id": session_id}
+    row = one(conn, _OPEN_CONVERSATION_OF_VISIT, params)
     return None if row is None else Conversation(**CONVERSATIONS.decode(row))
 
 

@@ -261,3 +261,15 @@ def state(conn: Connection, account_id: str, kind: ScopeKind, scope_id: str) -> 
     """The current merge/replace-type values of one scope."""
     params = {"account_id": account_id, "scope_kind": kind, "scope_id": scope_id}
     return [Entry(_events.decode(p), _provenance.decode(m)) for p, m in rows(conn, _STATE, params)]
+
+
+_FOR_VISIT = Sql(
+    f"SELECT {_SELECT_EVENT} FROM sde_events e WHERE e.account_id = :account_id"
+    " AND e.visitor_id = :visitor_id AND e.session_id = :session_id ORDER BY e.seq"
+)
+
+
+def for_visit(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> list[Entry]:
+    """Every event reported in one monitor session, in log order."""
+    params = {"account_id": account_id, "visitor_id": visitor_id, "session_id": session_id}
+    return [_stored(r).entry for r in rows(conn, _FOR_VISIT, params)]

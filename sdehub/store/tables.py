@@ -275,3 +275,65 @@ quarantine = sa.Table(
     sa.Column("errors", JSON, nullable=False),
 )
 sa.Index("ix_quarantine_account", quarantine.c.account_id, quarantine.c.id)
+
+# Monitoring: a visitor (a browser or an app install) and its monitor sessions ("visits").
+visitors = sa.Table(
+    "visitors",
+    metadata,
+    _account(),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("last_ms", Ms, nullable=False),
+    sa.Column("visits", sa.Integer, nullable=False, default=0),
+    sa.PrimaryKeyConstraint("account_id", "visitor_id"),
+)
+
+visits = sa.Table(
+    "visits",
+    metadata,
+    _account(),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("app_id", Id, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("last_ms", Ms, nullable=False),
+    sa.Column("expires_ms", Ms, nullable=False),
+    sa.Column("returning_visitor", sa.Boolean, nullable=False),
+    sa.Column("consumer_id", sa.String(512), nullable=True),
+    sa.Column("identities", JSON, nullable=True),
+    sa.Column("client_properties", JSON, nullable=True),
+    sa.Column("ip_address", sa.String(64), nullable=True),
+    sa.Column("engagements_offered", sa.Integer, nullable=False, default=0),
+    sa.PrimaryKeyConstraint("account_id", "visitor_id", "session_id"),
+)
+
+# The pages (or app screens) of a visit, with the entry points (sections, URLs) they reported.
+visit_pages = sa.Table(
+    "visit_pages",
+    metadata,
+    _account(),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("page_id", Id, nullable=False),
+    sa.Column("first_ms", Ms, nullable=False),
+    sa.Column("last_ms", Ms, nullable=False),
+    sa.Column("entry_points", JSON, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "visitor_id", "session_id", "page_id"),
+)
+
+# Engagements offered in a visit: the engagement context an impression event must refer to.
+visit_engagements = sa.Table(
+    "visit_engagements",
+    metadata,
+    _account(),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("context_id", Id, nullable=False),
+    sa.Column("campaign_id", Id, nullable=False),
+    sa.Column("engagement_id", Id, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("page_id", Id, nullable=False),
+    sa.Column("offered_ms", Ms, nullable=False),
+    sa.Column("details", JSON, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "visitor_id", "session_id", "context_id"),
+)

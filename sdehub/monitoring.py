@@ -1,0 +1,441 @@
+"""Monitor sessions ("visits"): the Monitoring API's engagement and report methods, the
+Engagement Attributes API and the Visit Information API all land here.
+
+A visit is the pair (visitorId, sessionId). The rules, from LivePerson's Monitoring API
+documentation, and where it is silent, ours:
+
+* A call whose pair names a live visit continues it (200). A missing, unknown or expired pair
+  starts a new visit (201): for the same visitor when ``vid`` is known, else for a new visitor.
+* An id that could never have been issued (empty, too long, characters outside
+  ``[A-Za-z0-9._:-]``) is an error: 404 with internalCode 37 (visitor) or 39 (session).
+* A visit lasts at most ``monitoring_session_hours`` (6) from its start, then it is gone: the
+  Visit Information API answers 404/12 for it, engagement and report start a new one.
+* Report needs an identification: ``vid``, ``consumerId`` or an ``identities[].sub`` (400/5).
+* An impression event must name an engagement offered in the same visit (its engagement
+  context); otherwise the whole report is rejected (400/5) and kept in quarantine.
+* The SDEs are stored unauthenticated, in the visit's scope (chat merge rules) and attributed to
+  the visit's conversations under the messaging window.
+
+Writes run in the database writer as one module-level function (:func:`visit_write`), so a
+visit's creation, its page, its SDEs and the impression checks commit or fail together.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from sdehub.clock import Clock
+from sdehub.errors import BadRequest, NotFound
+from sdehub.ingest import record
+from sdehub.model.monitoring import (
+    BAD_DATA,
+    BAD_SESSION,
+    BAD_VISITOR,
+    SESSION_GONE,
+    EngagementDetail,
+    Reported,
+)
+from sdehub.model.provenance import Entry, Source
+from sdehub.model.types import (
+    ImpressionAccept,
+    ImpressionClose,
+    ImpressionDisplay,
+    ImpressionExpanded,
+    ImpressionTimeout,
+)
+from sdehub.model.validation import FieldError
+from sdehub.store import Database, events
+from sdehub.store import conversations as conv_store
+from sdehub.store import visits as store
+from sdehub.store.events import Origin
+from sdehub.store.visits import Offer, Page, Visit
+
+HOUR_MS: Final = 3_600_000
+_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+Kind = Literal["engagement", "report", "events"]
+_IMPRESSIONS = (
+    ImpressionDisplay,
+    ImpressionAccept,
+    ImpressionExpanded,
+    ImpressionTimeout,
+    ImpressionClose,
+)
+
+
+def well_formed(value: str) -> bool:
+    return _ID.fullmatch(value) is not None
+
+
+def new_visit_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def new_page_id() -> str:
+    # LivePerson's page ids are ten-digit numbers (e.g. "1674628973").
+    return str(1_000_000_000 + secrets.randbelow(9_000_000_000))
+
+
+class Call(msgspec.Struct, kw_only=True, frozen=True):
+    """One monitoring call, as the writer needs it (ids for a new visit chosen beforehand)."""
+
+    kind: Kind
+    account_id: str
+    app_id: str
+    visitor_id: str | None
+    session_id: str | None
+    new_visitor_id: str
+    new_session_id: str
+    new_page_id: str
+    reported: Reported
+    now_ms: int
+    lifetime_ms: int
+    window_ms: int
+    ip_address: str | None = None
+    source: Source = "monitoring"
+    actor: str | None = None
+
+
+class Outcome(msgspec.Struct, kw_only=True, frozen=True):
+    created: bool
+    visitor_id: str
+    session_id: str
+    page_id: str
+    conversation: EngagementDetail | None = None
+
+
+def visit_write(conn: Connection, call: Call) -> Outcome:
+    """Continue or start the visit, record its page and SDEs: one transaction."""
+    visit = None
+    if call.visitor_id is not None and call.session_id is not None:
+        visit = store.get_visit(conn, call.account_id, call.visitor_id, call.session_id)
+        if visit is not None and visit.expires_ms <= call.now_ms:
+            visit = None
+    if visit is None and call.kind == "events":
+        raise _no_visit(conn, call)
+    created = visit is None
+    if visit is None:
+        known = call.visitor_id is not None and store.visitor_exists(
+            conn, call.account_id, call.visitor_id
+        )
+        visit = Visit(
+            account_id=call.account_id,
+            visitor_id=call.visitor_id if known and call.visitor_id else call.new_visitor_id,
+            session_id=call.new_session_id,
+            app_id=call.app_id,
+            created_ms=call.now_ms,
+            last_ms=call.now_ms,
+            expires_ms=call.now_ms + call.lifetime_ms,
+            returning_visitor=known,
+        )
+        store.start_visit(conn, visit)
+    reported = call.reported
+    vid, sid = visit.visitor_id, visit.session_id
+    _check_impressions(conn, call.account_id, vid, sid, reported)
+    identities = [msgspec.structs.asdict(i) for i in reported.identities] or None
+    props = reported.client_properties
+    store.touch_visit(
+        conn,
+        call.account_id,
+        vid,
+        sid,
+        last_ms=call.now_ms,
+        consumer_id=reported.subject,
+        identities=identities,
+        client_properties=msgspec.to_builtins(props) if props is not None else None,
+        ip_address=call.ip_address,
+    )
+    page_id = call.new_page_id
+    if call.kind != "events":
+        page_id = reported.page_id or call.new_page_id
+        store.put_page(conn, call.account_id, vid, sid, page_id, reported.entry_points, call.now_ms)
+    if reported.sdes:
+        origin = Origin(
+            source=call.source,
+            authenticated=False,
+            actor=call.actor or call.app_id,
+            visitor_id=vid,
+            session_id=sid,
+        )
+        record(
+            conn,
+            call.account_id,
+            reported.sdes,
+            origin,
+            now_ms=call.now_ms,
+            window_ms=call.window_ms,
+        )
+    conversation = None
+    if call.kind == "engagement":
+        conversation = _open_conversation(conn, call.account_id, vid, sid)
+    return Outcome(
+        created=created,
+        visitor_id=vid,
+        session_id=sid,
+        page_id=page_id,
+        conversation=conversation,
+    )
+
+
+def _no_visit(conn: Connection, call: Call) -> NotFound:
+    assert call.visitor_id is not None
+    if not store.visitor_exists(conn, call.account_id, call.visitor_id):
+        return NotFound(f"visitor {call.visitor_id!r} is unknown", lp_code=BAD_VISITOR)
+    return NotFound(
+        f"session {call.session_id!r} of visitor {call.visitor_id!r} is unknown or has expired",
+        lp_code=BAD_SESSION,
+    )
+
+
+def _check_impressions(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str, reported: Reported
+) -> None:
+    """Impressions must name an engagement offered in this visit (and, when they carry one,
+    its engagement context)."""
+    impressions = [(i, r) for i, r in enumerate(reported.sdes) if isinstance(r, _IMPRESSIONS)]
+    if not impressions:
+        return
+    offered = store.offers(conn, account_id, visitor_id, session_id)
+    errors = []
+    for i, imp in impressions:
+        contexts = {o.context_id for o in offered if o.engagement_id == str(imp.engId)}
+        if not contexts:
+            errors.append(
+                FieldError(
+                    f"$.engagementAttributes[{i}].engId",
+                    f"engagement {imp.engId} was not offered in this session; an impression "
+                    "needs the engagement context that the engagement method returned",
+                )
+            )
+            continue
+        given = getattr(imp, "eContext", None) or []
+        for j, ctx in enumerate(given):
+            if ctx.id not in contexts:
+                errors.append(
+                    FieldError(
+                        f"$.engagementAttributes[{i}].eContext[{j}].id",
+                        f"context {ctx.id!r} is not a context of engagement {imp.engId} in "
+                        f"this session (known: {', '.join(sorted(contexts))})",
+                    )
+                )
+    if errors:
+        raise BadRequest.from_errors(errors, lp_code=BAD_DATA)
+
+
+def _open_conversation(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str
+) -> EngagementDetail | None:
+    conv = conv_store.open_conversation_of_visit(conn, account_id, visitor_id, session_id)
+    if conv is None:
+        return None
+    context = conv.context or {}
+    return EngagementDetail(
+        campaignId=_number(conv.campaign_id),
+        engagementId=_number(conv.engagement_id),
+        engagementRevision=0,
+        contextId=str(context.get("interactionContextId") or ""),
+        status="conversation",
+        conversationId=conv.conversation_id,
+    )
+
+
+def _number(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def offer_write(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str, offer: Offer
+) -> Offer:
+    """Record an engagement offered in a visit under the visit's next context id; the same
+    engagement offered again in the same visit keeps its context."""
+    for existing in store.offers(conn, account_id, visitor_id, session_id):
+        if existing.engagement_id == offer.engagement_id and existing.revision == offer.revision:
+            return existing
+    context_id = store.next_context_id(conn, account_id, visitor_id, session_id)
+    offer = msgspec.structs.replace(offer, context_id=context_id)
+    store.add_offer(conn, account_id, visitor_id, session_id, offer)
+    return offer
+
+
+@dataclass(frozen=True)
+class VisitView:
+    """Everything known about one visit: what targeting, goals and the state API read."""
+
+    visit: Visit
+    pages: list[Page]
+    entries: list[Entry]
+    offers: list[Offer]
+    conversation: EngagementDetail | None
+
+
+def read_view(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str
+) -> VisitView | None:
+    visit = store.get_visit(conn, account_id, visitor_id, session_id)
+    if visit is None:
+        return None
+    return VisitView(
+        visit=visit,
+        pages=store.pages(conn, account_id, visitor_id, session_id),
+        entries=events.for_visit(conn, account_id, visitor_id, session_id),
+        offers=store.offers(conn, account_id, visitor_id, session_id),
+        conversation=_open_conversation(conn, account_id, visitor_id, session_id),
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An engagement targeting chose for a visit."""
+
+    campaign_id: str
+    engagement_id: str
+    revision: int
+    skill_id: str | None = None
+    connector_id: str | None = None
+    window_id: str | None = None
+    language: str | None = None
+
+
+Decide = Callable[[str, VisitView, int], Awaitable[Proposal | None]]
+
+
+async def no_engagements(account_id: str, view: VisitView, now_ms: int) -> Proposal | None:
+    return None
+
+
+class Monitoring:
+    """Visits over the database: the operations behind the monitoring family of APIs."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        session_hours: float,
+        attribution_hours: int,
+        decide: Decide = no_engagements,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._lifetime_ms = int(session_hours * HOUR_MS)
+        self._window_ms = attribution_hours * HOUR_MS
+        self.decide = decide
+
+    def call(
+        self,
+        kind: Kind,
+        account_id: str,
+        app_id: str,
+        reported: Reported,
+        *,
+        visitor_id: str | None,
+        session_id: str | None,
+        ip_address: str | None = None,
+        source: Source = "monitoring",
+        actor: str | None = None,
+    ) -> Call:
+        return Call(
+            kind=kind,
+            account_id=account_id,
+            app_id=app_id,
+            visitor_id=visitor_id,
+            session_id=session_id,
+            new_visitor_id=new_visit_id(),
+            new_session_id=new_visit_id(),
+            new_page_id=new_page_id(),
+            reported=reported,
+            now_ms=self._clock.now_ms(),
+            lifetime_ms=self._lifetime_ms,
+            window_ms=self._window_ms,
+            ip_address=ip_address,
+            source=source,
+            actor=actor,
+        )
+
+    async def report(self, call: Call) -> Outcome:
+        return await self._db.write(visit_write, call)
+
+    async def engagement(self, call: Call) -> tuple[Outcome, list[EngagementDetail]]:
+        """Record the call, then offer what targeting chooses (nothing while a conversation
+        of the visit is open: its ids are returned instead)."""
+        outcome = await self._db.write(visit_write, call)
+        if outcome.conversation is not None:
+            return outcome, [outcome.conversation]
+        view = await self.view(call.account_id, outcome.visitor_id, outcome.session_id)
+        if view is None:
+            return outcome, []
+        proposal = await self.decide(call.account_id, view, call.now_ms)
+        if proposal is None:
+            return outcome, []
+        offer = Offer(
+            context_id="",
+            campaign_id=proposal.campaign_id,
+            engagement_id=proposal.engagement_id,
+            revision=proposal.revision,
+            page_id=outcome.page_id,
+            offered_ms=call.now_ms,
+            details={
+                "skillId": proposal.skill_id,
+                "connectorId": proposal.connector_id,
+                "windowId": proposal.window_id,
+                "language": proposal.language,
+            },
+        )
+        offer = await self._db.write(
+            offer_write, call.account_id, outcome.visitor_id, outcome.session_id, offer
+        )
+        return outcome, [detail(offer)]
+
+    async def view(self, account_id: str, visitor_id: str, session_id: str) -> VisitView | None:
+        return await self._db.read(lambda c: read_view(c, account_id, visitor_id, session_id))
+
+    async def live_view(self, account_id: str, visitor_id: str, session_id: str) -> VisitView:
+        """The visit for the Visit Information API: 404/37, 404/39 or 404/12 when there is
+        none to show."""
+        view = await self.view(account_id, visitor_id, session_id)
+        if view is None:
+            known = await self._db.read(lambda c: store.visitor_exists(c, account_id, visitor_id))
+            if not known:
+                raise NotFound(f"visitor {visitor_id!r} is unknown", lp_code=BAD_VISITOR)
+            raise NotFound(
+                f"session {session_id!r} of visitor {visitor_id!r} is unknown",
+                lp_code=BAD_SESSION,
+            )
+        if view.visit.expires_ms <= self._clock.now_ms():
+            raise NotFound(
+                f"session {session_id!r} ended at {view.visit.expires_ms} (sessions last at "
+                f"most {self._lifetime_ms // HOUR_MS} h)",
+                lp_code=SESSION_GONE,
+            )
+        return view
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def detail(offer: Offer) -> EngagementDetail:
+    d = offer.details
+    return EngagementDetail(
+        campaignId=_number(offer.campaign_id),
+        engagementId=_number(offer.engagement_id),
+        engagementRevision=offer.revision,
+        contextId=offer.context_id,
+        status="expose",
+        connectorId=_int_or_none(d.get("connectorId")),
+        windowId=_int_or_none(d.get("windowId")),
+        language=d.get("language"),
+        skillId=_int_or_none(d.get("skillId")),
+    )

@@ -1,0 +1,208 @@
+"""Visitors, their monitor sessions (visits), the pages of a visit and the engagements offered
+in it. Every query is scoped by ``account_id``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from sdehub.store.sql import Sql, TableSql, one, rows, run
+from sdehub.store.tables import visit_engagements, visit_pages, visitors, visits
+
+
+class Visit(msgspec.Struct, kw_only=True):
+    account_id: str
+    visitor_id: str
+    session_id: str
+    app_id: str
+    created_ms: int
+    last_ms: int
+    expires_ms: int
+    returning_visitor: bool
+    consumer_id: str | None = None
+    identities: list[dict[str, Any]] | None = None
+    client_properties: dict[str, Any] | None = None
+    ip_address: str | None = None
+    engagements_offered: int = 0
+
+
+class Page(msgspec.Struct, kw_only=True):
+    page_id: str
+    first_ms: int
+    last_ms: int
+    entry_points: list[str]
+
+
+class Offer(msgspec.Struct, kw_only=True):
+    """An engagement offered in a visit, under its engagement context id."""
+
+    context_id: str
+    campaign_id: str
+    engagement_id: str
+    revision: int
+    page_id: str
+    offered_ms: int
+    details: dict[str, Any]
+
+
+VISITORS = TableSql(visitors)
+VISITS = TableSql(visits)
+PAGES = TableSql(visit_pages)
+OFFERS = TableSql(visit_engagements)
+
+_VISITOR = VISITORS.select("account_id = :account_id AND visitor_id = :visitor_id")
+_ADD_VISITOR = VISITORS.insert()
+_COUNT_VISIT = Sql(
+    "UPDATE visitors SET visits = visits + 1, last_ms = :last_ms"
+    " WHERE account_id = :account_id AND visitor_id = :visitor_id"
+)
+_VISIT = VISITS.select(
+    "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+)
+_ADD_VISIT = VISITS.insert()
+_TOUCH = Sql(
+    "UPDATE visits SET last_ms = :last_ms, consumer_id = COALESCE(:consumer_id, consumer_id),"
+    " identities = COALESCE({json:identities}, identities),"
+    " client_properties = COALESCE({json:client_properties}, client_properties),"
+    " ip_address = COALESCE(:ip_address, ip_address)"
+    " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+)
+_NEXT_CONTEXT = Sql(
+    "UPDATE visits SET engagements_offered = engagements_offered + 1"
+    " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+    " RETURNING engagements_offered"
+)
+_PAGE = PAGES.select(
+    "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+    " AND page_id = :page_id"
+)
+_ADD_PAGE = PAGES.insert()
+_UPDATE_PAGE = Sql(
+    "UPDATE visit_pages SET last_ms = :last_ms, entry_points = {json:entry_points}"
+    " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+    " AND page_id = :page_id"
+)
+_PAGES = PAGES.select(
+    "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id",
+    "ORDER BY first_ms, page_id",
+)
+_ADD_OFFER = OFFERS.insert()
+_OFFERS = OFFERS.select(
+    "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id",
+    "ORDER BY offered_ms, context_id",
+)
+
+
+def _key(account_id: str, visitor_id: str, session_id: str) -> dict[str, Any]:
+    return {"account_id": account_id, "visitor_id": visitor_id, "session_id": session_id}
+
+
+def visitor_exists(conn: Connection, account_id: str, visitor_id: str) -> bool:
+    params = {"account_id": account_id, "visitor_id": visitor_id}
+    return one(conn, _VISITOR, params) is not None
+
+
+def get_visit(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> Visit | None:
+    row = one(conn, _VISIT, _key(account_id, visitor_id, session_id))
+    return None if row is None else Visit(**VISITS.decode(row))
+
+
+def start_visit(conn: Connection, visit: Visit) -> None:
+    """A new visit; its visitor is created on its first visit, counted on the next ones."""
+    params = {"account_id": visit.account_id, "visitor_id": visit.visitor_id}
+    if one(conn, _VISITOR, params) is None:
+        run(
+            conn,
+            _ADD_VISITOR,
+            {**params, "created_ms": visit.created_ms, "last_ms": visit.created_ms, "visits": 1},
+        )
+    else:
+        run(conn, _COUNT_VISIT, {**params, "last_ms": visit.created_ms})
+    run(conn, _ADD_VISIT, VISITS.encode(msgspec.structs.asdict(visit)))
+
+
+def touch_visit(
+    conn: Connection,
+    account_id: str,
+    visitor_id: str,
+    session_id: str,
+    *,
+    last_ms: int,
+    consumer_id: str | None = None,
+    identities: list[dict[str, Any]] | None = None,
+    client_properties: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> None:
+    """Record activity; identity facts given now replace the earlier ones."""
+    params = VISITS.encode(
+        {
+            **_key(account_id, visitor_id, session_id),
+            "last_ms": last_ms,
+            "consumer_id": consumer_id,
+            "identities": identities,
+            "client_properties": client_properties,
+            "ip_address": ip_address,
+        }
+    )
+    run(conn, _TOUCH, params)
+
+
+def put_page(
+    conn: Connection,
+    account_id: str,
+    visitor_id: str,
+    session_id: str,
+    page_id: str,
+    entry_points: list[str] | None,
+    now_ms: int,
+) -> None:
+    """A page seen in a visit; entry points reported again for it replace the earlier ones."""
+    key = {**_key(account_id, visitor_id, session_id), "page_id": page_id}
+    row = one(conn, _PAGE, key)
+    if row is None:
+        values = {**key, "first_ms": now_ms, "last_ms": now_ms, "entry_points": entry_points or []}
+        run(conn, _ADD_PAGE, PAGES.encode(values))
+        return
+    current = PAGES.decode(row)["entry_points"]
+    values = {**key, "last_ms": now_ms, "entry_points": entry_points or current}
+    run(conn, _UPDATE_PAGE, PAGES.encode(values))
+
+
+def pages(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> list[Page]:
+    found = rows(conn, _PAGES, _key(account_id, visitor_id, session_id))
+    out = []
+    for row in found:
+        values = PAGES.decode(row)
+        out.append(
+            Page(
+                page_id=values["page_id"],
+                first_ms=values["first_ms"],
+                last_ms=values["last_ms"],
+                entry_points=values["entry_points"],
+            )
+        )
+    return out
+
+
+def next_context_id(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> str:
+    """Engagement context ids count up within a visit ("1", "2" ...), as LivePerson's do."""
+    return str(one(conn, _NEXT_CONTEXT, _key(account_id, visitor_id, session_id))[0])
+
+
+def add_offer(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str, offer: Offer
+) -> None:
+    values = {**_key(account_id, visitor_id, session_id), **msgspec.structs.asdict(offer)}
+    run(conn, _ADD_OFFER, OFFERS.encode(values))
+
+
+def offers(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> list[Offer]:
+    out = []
+    for row in rows(conn, _OFFERS, _key(account_id, visitor_id, session_id)):
+        values = OFFERS.decode(row)
+        for k in ("account_id", "visitor_id", "session_id"):
+            values.pop(k)
+        out.append(Offer(**values))
+    return out
