@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from jsonschema import Draft202012Validator
 
-from sdehub import targeting
+from sdehub import goals, targeting
 from sdehub.model import campaigns, conditions, visit
 from sdehub.model.campaigns import Campaign, Catalog, decode_catalog
 from sdehub.model.provenance import Entry, Provenance, Source
@@ -236,7 +236,7 @@ def test_campaign_status_takes_names_and_livepersons_codes(status: Any, expected
 
 def _schema_types() -> list[type[msgspec.Struct]]:
     found = []
-    for module in (campaigns, conditions, visit, targeting):
+    for module in (campaigns, conditions, visit, targeting, goals):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, msgspec.Struct) and cls.__module__ == module.__name__:
                 found.append(cls)
