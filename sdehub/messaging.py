@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub import campaigns
 from sdehub.clock import Clock
 from sdehub.envelopes import Item, decode_batch, decode_single
 from sdehub.errors import BadRequest
@@ -44,7 +45,7 @@ from sdehub.model.messaging import (
     UserProfile,
 )
 from sdehub.model.validation import FieldError, Path, format_path, validate
-from sdehub.store import Database, events
+from sdehub.store import Database, events, visits
 from sdehub.store import conversations as store
 from sdehub.store.conversations import Conversation, Dialog, Message, Participant
 from sdehub.store.events import Origin
@@ -250,6 +251,13 @@ def _open(
         )
     context = body.conversationContext
     campaign = body.campaignInfo
+    skill_id = None if body.skillId in (None, "-1") else body.skillId
+    compiled = campaigns.current(conn, account_id)
+    if compiled is not None and skill_id is None and campaign is not None:
+        # A conversation from an engagement is routed to that engagement's skill.
+        found = campaigns.engagement_of(compiled, campaign.engagementId)
+        if found is not None:
+            skill_id = found[1]
     conversation = Conversation(
         account_id=account_id,
         conversation_id=conversation_id,
@@ -257,7 +265,7 @@ def _open(
         state="OPEN",
         created_ms=now,
         app_id=caller.client_id,
-        skill_id=None if body.skillId in (None, "-1") else body.skillId,
+        skill_id=skill_id,
         campaign_id=campaign.campaignId if campaign else None,
         engagement_id=campaign.engagementId if campaign else None,
         visitor_id=context.visitorId if context else None,
@@ -300,6 +308,14 @@ def _open(
         until_ms=now,
     )
     events.attribute(conn, account_id, conversation_id, seqs)
+    visitor_id, session_id = conversation.visitor_id, conversation.session_id
+    if compiled is not None and visitor_id and session_id:
+        if visits.get_visit(conn, account_id, visitor_id, session_id) is not None:
+            # A conversation in a visit may reach its goals ("interact with visitors").
+            model = campaigns.visit_model(conn, account_id, visitor_id, session_id)
+            campaigns.record_goals(
+                conn, account_id, model, compiled, (), now_ms=now, source="connector"
+            )
     return conversation
 
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub import campaigns, targeting
 from sdehub.clock import Clock
 from sdehub.errors import BadRequest, NotFound
 from sdehub.ingest import record
@@ -56,6 +56,7 @@ from sdehub.store import conversations as conv_store
 from sdehub.store import visits as store
 from sdehub.store.events import Origin
 from sdehub.store.visits import Offer, Page, Visit
+from sdehub.targeting import Decision
 
 HOUR_MS: Final = 3_600_000
 _ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -107,7 +108,10 @@ class Outcome(msgspec.Struct, kw_only=True, frozen=True):
     visitor_id: str
     session_id: str
     page_id: str
-    conversation: EngagementDetail | None = None
+    engagements: list[EngagementDetail] = []
+    """For engagement: the open conversation of the visit, or what targeting offers."""
+    goals: int = 0
+    """Goals reached by this call (duplicates included)."""
 
 
 def visit_write(conn: Connection, call: Call) -> Outcome:
@@ -155,6 +159,7 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
     if call.kind != "events":
         page_id = reported.page_id or call.new_page_id
         store.put_page(conn, call.account_id, vid, sid, page_id, reported.entry_points, call.now_ms)
+    entries: list[Entry] = []
     if reported.sdes:
         origin = Origin(
             source=call.source,
@@ -163,7 +168,7 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
             visitor_id=vid,
             session_id=sid,
         )
-        record(
+        entries = record(
             conn,
             call.account_id,
             reported.sdes,
@@ -171,15 +176,53 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
             now_ms=call.now_ms,
             window_ms=call.window_ms,
         )
-    conversation = None
+    engagements: list[EngagementDetail] = []
     if call.kind == "engagement":
         conversation = _open_conversation(conn, call.account_id, vid, sid)
+        if conversation is not None:
+            engagements.append(conversation)
+    compiled = campaigns.current(conn, call.account_id)
+    goals = 0
+    if compiled is not None:
+        model = campaigns.visit_model(conn, call.account_id, vid, sid)
+        goals = len(
+            campaigns.record_goals(
+                conn, call.account_id, model, compiled, entries,
+                now_ms=call.now_ms, source=call.source,
+            )
+        )  # fmt: skip
+        if call.kind == "engagement" and not engagements:
+            decision = targeting.decide(model, compiled.targeting, call.now_ms)
+            if decision is not None:
+                offer = offer_write(
+                    conn, call.account_id, vid, sid, _offer(decision, page_id, call)
+                )
+                engagements.append(detail(offer))
     return Outcome(
         created=created,
         visitor_id=vid,
         session_id=sid,
         page_id=page_id,
-        conversation=conversation,
+        engagements=engagements,
+        goals=goals,
+    )
+
+
+def _offer(decision: Decision, page_id: str, call: Call) -> Offer:
+    return Offer(
+        context_id="",
+        campaign_id=str(decision.campaignId),
+        engagement_id=str(decision.engagementId),
+        revision=decision.engagementRevision,
+        page_id=page_id,
+        offered_ms=call.now_ms,
+        details={
+            "skillId": decision.skillId,
+            "connectorId": decision.connectorId,
+            "windowId": decision.windowId,
+            "language": decision.language,
+            "goalId": decision.goalId,
+        },
     )
 
 
@@ -292,26 +335,6 @@ def read_view(
     )
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """An engagement targeting chose for a visit."""
-
-    campaign_id: str
-    engagement_id: str
-    revision: int
-    skill_id: str | None = None
-    connector_id: str | None = None
-    window_id: str | None = None
-    language: str | None = None
-
-
-Decide = Callable[[str, VisitView, int], Awaitable[Proposal | None]]
-
-
-async def no_engagements(account_id: str, view: VisitView, now_ms: int) -> Proposal | None:
-    return None
-
-
 class Monitoring:
     """Visits over the database: the operations behind the monitoring family of APIs."""
 
@@ -322,13 +345,11 @@ class Monitoring:
         *,
         session_hours: float,
         attribution_hours: int,
-        decide: Decide = no_engagements,
     ) -> None:
         self._db = db
         self._clock = clock
         self._lifetime_ms = int(session_hours * HOUR_MS)
         self._window_ms = attribution_hours * HOUR_MS
-        self.decide = decide
 
     def call(
         self,
@@ -364,36 +385,10 @@ class Monitoring:
     async def report(self, call: Call) -> Outcome:
         return await self._db.write(visit_write, call)
 
-    async def engagement(self, call: Call) -> tuple[Outcome, list[EngagementDetail]]:
-        """Record the call, then offer what targeting chooses (nothing while a conversation
-        of the visit is open: its ids are returned instead)."""
-        outcome = await self._db.write(visit_write, call)
-        if outcome.conversation is not None:
-            return outcome, [outcome.conversation]
-        view = await self.view(call.account_id, outcome.visitor_id, outcome.session_id)
-        if view is None:
-            return outcome, []
-        proposal = await self.decide(call.account_id, view, call.now_ms)
-        if proposal is None:
-            return outcome, []
-        offer = Offer(
-            context_id="",
-            campaign_id=proposal.campaign_id,
-            engagement_id=proposal.engagement_id,
-            revision=proposal.revision,
-            page_id=outcome.page_id,
-            offered_ms=call.now_ms,
-            details={
-                "skillId": proposal.skill_id,
-                "connectorId": proposal.connector_id,
-                "windowId": proposal.window_id,
-                "language": proposal.language,
-            },
-        )
-        offer = await self._db.write(
-            offer_write, call.account_id, outcome.visitor_id, outcome.session_id, offer
-        )
-        return outcome, [detail(offer)]
+    async def engagement(self, call: Call) -> Outcome:
+        """Record the call; the outcome carries the open conversation of the visit, or the
+        engagement targeting offers (decided in the same write)."""
+        return await self._db.write(visit_write, call)
 
     async def view(self, account_id: str, visitor_id: str, session_id: str) -> VisitView | None:
         return await self._db.read(lambda c: read_view(c, account_id, visitor_id, session_id))

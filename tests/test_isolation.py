@@ -33,6 +33,7 @@ from sdehub.model.types import (
 from sdehub.store import (
     Database,
     accounts,
+    catalogs,
     conversations,
     events,
     keys,
@@ -44,7 +45,7 @@ from sdehub.store.events import Origin
 
 pytestmark = pytest.mark.anyio
 
-MODULES = (events, conversations, accounts, keys, quarantine, visits)
+MODULES = (events, conversations, accounts, keys, quarantine, visits, catalogs)
 NOW = 1_700_000_000_000
 
 # Every public function of the store modules, by how it is scoped.
@@ -52,6 +53,13 @@ READS = {
     "events.for_conversation",
     "events.for_visit",
     "conversations.open_conversation_of_visit",
+    "conversations.conversations_of_visit",
+    "catalogs.latest",
+    "catalogs.latest_number",
+    "catalogs.get_revision",
+    "catalogs.revisions",
+    "catalogs.goals_of_visit",
+    "catalogs.goal_events_between",
     "visits.visitor_exists",
     "visits.get_visit",
     "visits.pages",
@@ -114,6 +122,8 @@ RECORD_WRITES = {
     "keys.put_brand_keys",
     "quarantine.add",
     "visits.start_visit",
+    "catalogs.add_revision",
+    "catalogs.add_goal_event",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -130,6 +140,7 @@ ARGS: dict[str, Any] = {
     "until_ms": NOW * 10,
     "closed_since_ms": 0,
     "base": 1000,
+    "revision": 1,
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -280,6 +291,22 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
     )  # fmt: skip
     visits.put_page(conn, a, *VISIT, "page-1", [f"sec://{a}"], NOW)
     visits.add_offer(conn, a, *VISIT, offer(a, "1"))
+    for revision in range(1, 2 + extra):
+        catalogs.add_revision(
+            conn,
+            catalogs.Revision(
+                account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
+                author=a[:64], note=a,
+            ),
+        )  # fmt: skip
+        catalogs.add_goal_event(
+            conn,
+            catalogs.GoalEvent(
+                account_id=a, visitor_id=VISIT[0], session_id=VISIT[1], goal_id="goal-1",
+                goal_type="purchase", dedup_key=a, duplicate=False, source="monitoring",
+                reached_ms=NOW + revision, campaign_id="campaign-1", details={"owner": a},
+            ),
+        )  # fmt: skip
     for i in range(1 + extra):
         reported = record(
             conn,

@@ -223,12 +223,12 @@ class MonitoringApi:
 
     async def engagement(self, request: Request) -> Response:
         call, _, _ = await self._visit_call(request, "engagement")
-        outcome, details = await self._written(request, self.svc.monitoring.engagement(call))
+        outcome = await self._written(request, self.svc.monitoring.engagement(call))
         answer = SessionIds(
             sessionId=outcome.session_id,
             visitorId=outcome.visitor_id,
             pageId=outcome.page_id,
-            engagementDetails=details or None,
+            engagementDetails=outcome.engagements or None,
         )
         return JSON(answer, status_code=201 if outcome.created else 200)
 

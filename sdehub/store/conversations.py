@@ -100,6 +100,10 @@ _OPEN_CONVERSATION_OF_VISIT = CONVERSATIONS.select(
     " AND state = 'OPEN'",
     "ORDER BY created_ms DESC LIMIT 1",
 )
+_CONVERSATIONS_OF_VISIT = CONVERSATIONS.select(
+    "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id",
+    "ORDER BY created_ms, conversation_id",
+)
 # One indexed lookup per way of belonging (consumer; visit), joined with UNION ALL: an OR across
 # them makes SQLite scan every conversation of the account.
 _BY_CONSUMER = "account_id = :account_id AND consumer_id = :consumer_id"
@@ -202,6 +206,15 @@ def open_conversation_of_visit(
     params = {"account_id": account_id, "visitor_id": visitor_id, "session_id": session_id}
     row = one(conn, _OPEN_CONVERSATION_OF_VISIT, params)
     return None if row is None else Conversation(**CONVERSATIONS.decode(row))
+
+
+def conversations_of_visit(
+    conn: Connection, account_id: str, visitor_id: str, session_id: str
+) -> list[Conversation]:
+    params = {"account_id": account_id, "visitor_id": visitor_id, "session_id": session_id}
+    return [
+        Conversation(**CONVERSATIONS.decode(r)) for r in rows(conn, _CONVERSATIONS_OF_VISIT, params)
+    ]
 
 
 def attributable(

@@ -1,0 +1,204 @@
+"""An account's campaigns at work: the catalog (skills, goals, locations, visitor profiles and
+behaviours, campaigns and engagements) stored by revision, and the bridge from a stored visit to
+targeting (:mod:`sdehub.targeting`) and goals (:mod:`sdehub.goals`).
+
+Targeting and goals run inside the write that changes the visit, so an engagement offered and a
+goal reached commit with the SDEs that caused them, or not at all. The compiled catalog is cached
+on the database connection per account and revision (SQLAlchemy's ``Connection.info`` lives as long
+as the driver connection), so a decision costs one ``SELECT MAX(revision)`` and the evaluation.
+
+Revisions: every change stores a whole new catalog under the next revision number; a change may
+name the revision it was made from (``If-Match``) and is refused (409) when another change came
+first. Every revision is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from sdehub.errors import BadRequest, Conflict
+from sdehub.goals import GoalReached, reached
+from sdehub.model.campaigns import Catalog, decode_catalog
+from sdehub.model.provenance import Entry
+from sdehub.model.validation import FieldError
+from sdehub.model.visit import Conversation, Identity, Page, Visit, impression_of
+from sdehub.store import catalogs as store
+from sdehub.store import conversations as conv_store
+from sdehub.store import events
+from sdehub.store import visits as visit_store
+from sdehub.store.catalogs import GoalEvent, Revision
+from sdehub.targeting import Targeting, compile_catalog
+
+_CACHE: Final = "sdehub.catalogs"
+
+
+class Compiled(msgspec.Struct, frozen=True):
+    revision: int
+    catalog: Catalog
+    targeting: Targeting
+
+
+def current(conn: Connection, account_id: str) -> Compiled | None:
+    """The account's latest catalog, compiled; None when it has none."""
+    number = store.latest_number(conn, account_id)
+    if number == 0:
+        return None
+    cache: dict[str, Compiled] = conn.info.setdefault(_CACHE, {})
+    hit = cache.get(account_id)
+    if hit is not None and hit.revision == number:
+        return hit
+    revision = store.get_revision(conn, account_id, number)
+    assert revision is not None
+    catalog, errors = decode_catalog(revision.document)
+    if catalog is None:  # stored documents were validated when written
+        raise RuntimeError(f"catalog revision {number} of {account_id} is invalid: {errors}")
+    compiled = Compiled(number, catalog, compile_catalog(catalog))
+    cache[account_id] = compiled
+    return compiled
+
+
+def validated(document: Any) -> Catalog:
+    """The catalog a document describes, or :class:`BadRequest` naming every problem."""
+    catalog, errors = decode_catalog(document)
+    if catalog is None:
+        raise BadRequest.from_errors(errors)
+    return catalog
+
+
+def put_catalog(
+    conn: Connection,
+    account_id: str,
+    catalog: Catalog,
+    *,
+    expected: int | None,
+    now_ms: int,
+    author: str | None = None,
+    note: str | None = None,
+) -> int:
+    """Store ``catalog`` as the next revision; returns its number."""
+    number = store.latest_number(conn, account_id)
+    if expected is not None and expected != number:
+        raise Conflict(
+            f"the catalog is at revision {number}, not {expected}: reload it and apply the "
+            "change again",
+            errors=[FieldError("$header.If-Match", f"expected revision {number}")],
+        )
+    store.add_revision(
+        conn,
+        Revision(
+            account_id=account_id,
+            revision=number + 1,
+            document=msgspec.to_builtins(catalog),
+            created_ms=now_ms,
+            author=author,
+            note=note,
+        ),
+    )
+    return number + 1
+
+
+# --- a stored visit, as targeting and goals read it ------------------------------------------
+
+
+def visit_model(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> Visit:
+    row = visit_store.get_visit(conn, account_id, visitor_id, session_id)
+    assert row is not None
+    entries = events.for_visit(conn, account_id, visitor_id, session_id)
+    props = row.client_properties or {}
+    return Visit(
+        visitor_id=visitor_id,
+        session_id=session_id,
+        started_ms=row.created_ms,
+        returning=row.returning_visitor,
+        device_family=props.get("deviceFamily"),
+        os=props.get("os") or props.get("osName"),
+        identities=tuple(
+            Identity(sub=str(i.get("sub")), acr=str(i.get("acr", "0")), iss=i.get("iss"))
+            for i in row.identities or ()
+        ),
+        pages=tuple(
+            Page(page_id=p.page_id, at_ms=p.first_ms, entry_points=tuple(p.entry_points))
+            for p in visit_store.pages(conn, account_id, visitor_id, session_id)
+        ),
+        entries=tuple(entries),
+        impressions=tuple(i for i in map(impression_of, entries) if i is not None),
+        conversations=tuple(
+            Conversation(
+                conversation_id=c.conversation_id,
+                started_ms=c.created_ms,
+                engagement_id=_int(c.engagement_id),
+                campaign_id=_int(c.campaign_id),
+                closed_ms=c.closed_ms,
+            )
+            for c in conv_store.conversations_of_visit(conn, account_id, visitor_id, session_id)
+        ),
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def engagement_of(compiled: Compiled, engagement_id: str | None) -> tuple[str, str | None] | None:
+    """(campaign id, skill id) of an engagement of the catalog."""
+    wanted = _int(engagement_id)
+    if wanted is None:
+        return None
+    for campaign in compiled.catalog.campaigns:
+        for engagement in campaign.engagements:
+            if engagement.id == wanted:
+                skill = None if engagement.skillId is None else str(engagement.skillId)
+                return str(campaign.id), skill
+    return None
+
+
+def record_goals(
+    conn: Connection,
+    account_id: str,
+    visit: Visit,
+    compiled: Compiled,
+    new_entries: Iterable[Entry],
+    *,
+    now_ms: int,
+    source: str,
+) -> list[GoalEvent]:
+    """Evaluate the goals on what just changed in the visit and store what was reached."""
+    previous = [
+        _reached(g)
+        for g in store.goals_of_visit(conn, account_id, visit.visitor_id, visit.session_id)
+    ]
+    found = reached(visit, compiled.catalog, new_entries, previous=previous)
+    stored = []
+    for goal in found:
+        event = GoalEvent(
+            account_id=account_id,
+            visitor_id=visit.visitor_id,
+            session_id=visit.session_id,
+            goal_id=str(goal.goalId),
+            goal_type=goal.goalType,
+            dedup_key=goal.dedupKey or f"{goal.goalType}:{goal.seq or goal.atMs}",
+            duplicate=goal.duplicate,
+            source="agent" if goal.reportedByAgent else source,
+            reached_ms=goal.atMs or now_ms,
+            campaign_id=None if goal.campaignId is None else str(goal.campaignId),
+            engagement_id=None if goal.engagementId is None else str(goal.engagementId),
+            conversation_id=goal.conversationId,
+            value=goal.value,
+            currency=goal.currency,
+            seq=goal.seq,
+            details=msgspec.to_builtins(goal),
+        )
+        event.id = store.add_goal_event(conn, event)
+        stored.append(event)
+    return stored
+
+
+def _reached(event: GoalEvent) -> GoalReached:
+    return msgspec.convert(event.details or {}, GoalReached)
