@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import sdehub
+from sdehub.api.admin import AdminApi
 from sdehub.api.agentvep import AgentVep
 from sdehub.api.common import ErrorBody, render_error
 from sdehub.api.connector import Connector
@@ -123,6 +124,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
         *MonitoringApi(svc).operations(),
+        *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
     ]

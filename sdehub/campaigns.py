@@ -20,18 +20,19 @@ from typing import Any, Final
 import msgspec
 from sqlalchemy.engine import Connection
 
-from sdehub.errors import BadRequest, Conflict
+from sdehub.clock import Clock
+from sdehub.errors import BadRequest, Conflict, NotFound
 from sdehub.goals import GoalReached, reached
 from sdehub.model.campaigns import Catalog, decode_catalog
 from sdehub.model.provenance import Entry
 from sdehub.model.validation import FieldError
 from sdehub.model.visit import Conversation, Identity, Page, Visit, impression_of
+from sdehub.store import Database, events
 from sdehub.store import catalogs as store
 from sdehub.store import conversations as conv_store
-from sdehub.store import events
 from sdehub.store import visits as visit_store
 from sdehub.store.catalogs import GoalEvent, Revision
-from sdehub.targeting import Targeting, compile_catalog
+from sdehub.targeting import Targeting, Verdict, compile_catalog, explain
 
 _CACHE: Final = "sdehub.catalogs"
 
@@ -202,3 +203,153 @@ def record_goals(
 
 def _reached(event: GoalEvent) -> GoalReached:
     return msgspec.convert(event.details or {}, GoalReached)
+
+
+# --- the admin operations (in the server's process) ------------------------------------------
+
+COLLECTIONS: Final = (
+    "skills",
+    "goals",
+    "onsiteLocations",
+    "visitorProfiles",
+    "visitorBehaviors",
+    "campaigns",
+)
+
+
+def edited(
+    document: dict[str, Any],
+    collection: str,
+    item_id: int,
+    item: dict[str, Any] | None,
+    *,
+    campaign_id: int | None = None,
+) -> dict[str, Any]:
+    """``document`` with one item put (``item``) or deleted (None). With ``campaign_id`` the
+    collection is that campaign's ``engagements``. Raises :class:`LookupError` for a missing
+    item to delete or campaign to edit."""
+    document = dict(document)
+    if campaign_id is not None:
+        campaigns = [dict(c) for c in document.get("campaigns", [])]
+        for campaign in campaigns:
+            if campaign.get("id") == campaign_id:
+                campaign.update(edited(campaign, "engagements", item_id, item))
+                break
+        else:
+            raise LookupError(f"no campaign has id {campaign_id}")
+        document["campaigns"] = campaigns
+        return document
+    items = [i for i in document.get(collection, []) if i.get("id") != item_id]
+    if item is None:
+        if len(items) == len(document.get(collection, [])):
+            raise LookupError(f"no item of {collection} has id {item_id}")
+    else:
+        at = next(
+            (n for n, i in enumerate(document.get(collection, [])) if i.get("id") == item_id),
+            len(items),
+        )
+        items.insert(at, {**item, "id": item_id})
+    document[collection] = items
+    return document
+
+
+class Catalogs:
+    """The catalog of each account, read and changed by the admin API and the CLI."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def latest(self, account_id: str) -> Revision | None:
+        return await self._db.read(lambda c: store.latest(c, account_id))
+
+    async def revision(self, account_id: str, number: int) -> Revision:
+        found = await self._db.read(lambda c: store.get_revision(c, account_id, number))
+        if found is None:
+            raise NotFound(f"the catalog of account {account_id} has no revision {number}")
+        return found
+
+    async def history(self, account_id: str, *, before: int, limit: int) -> list[Revision]:
+        return await self._db.read(
+            lambda c: store.revisions(c, account_id, before=before, limit=limit)
+        )
+
+    async def replace(
+        self,
+        account_id: str,
+        document: Any,
+        *,
+        expected: int | None = None,
+        author: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Validate and store a whole catalog; returns its revision."""
+        catalog = validated(document)
+        return await self._db.write(
+            put_catalog,
+            account_id,
+            catalog,
+            expected=expected,
+            now_ms=self._clock.now_ms(),
+            author=author,
+            note=note,
+        )
+
+    async def edit(
+        self,
+        account_id: str,
+        collection: str,
+        item_id: int,
+        item: dict[str, Any] | None,
+        *,
+        expected: int | None = None,
+        campaign_id: int | None = None,
+        author: str | None = None,
+    ) -> int:
+        """Put or delete one item; the whole catalog must stay valid."""
+        latest = await self.latest(account_id)
+        number = latest.revision if latest is not None else 0
+        if expected is not None and expected != number:
+            raise Conflict(
+                f"the catalog is at revision {number}, not {expected}: reload it and apply "
+                "the change again",
+                errors=[FieldError("$header.If-Match", f"expected revision {number}")],
+            )
+        try:
+            document = edited(
+                latest.document if latest else {}, collection, item_id, item,
+                campaign_id=campaign_id,
+            )  # fmt: skip
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
+        what = f"{'delete' if item is None else 'put'} {collection} {item_id}"
+        # The write checks that nobody changed the catalog since it was read here.
+        return await self._db.write(
+            put_catalog,
+            account_id,
+            validated(document),
+            expected=number,
+            now_ms=self._clock.now_ms(),
+            author=author,
+            note=what,
+        )
+
+    async def explain(self, account_id: str, visitor_id: str, session_id: str) -> list[Verdict]:
+        """Why each engagement would or would not be offered to a visit now."""
+        now = self._clock.now_ms()
+
+        def read(conn: Connection) -> list[Verdict]:
+            if visit_store.get_visit(conn, account_id, visitor_id, session_id) is None:
+                raise NotFound(f"no visit {visitor_id}/{session_id} on account {account_id}")
+            compiled = current(conn, account_id)
+            if compiled is None:
+                return []
+            visit = visit_model(conn, account_id, visitor_id, session_id)
+            return explain(visit, compiled.targeting, now)
+
+        return await self._db.read(read)
+
+    async def goals(self, account_id: str, since_ms: int, until_ms: int) -> list[GoalEvent]:
+        return await self._db.read(
+            lambda c: store.goal_events_between(c, account_id, since_ms, until_ms)
+        )

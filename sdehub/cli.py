@@ -227,6 +227,69 @@ def accounts_list(db: str | None, settings_pairs: tuple[tuple[str, str], ...]) -
 
 
 @main.group()
+def campaigns() -> None:
+    """Configure targeting: skills, goals, campaigns, engagements, visitor profiles ..."""
+
+
+@campaigns.command(name="import")
+@click.argument("account_id")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--note", help="Kept with the new revision.")
+@settings_options
+def campaigns_import(
+    account_id: str,
+    file: Path,
+    note: str | None,
+    db: str | None,
+    settings_pairs: tuple[tuple[str, str], ...],
+) -> None:
+    """Replace an account's targeting set-up with a YAML or JSON file (a new revision)."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as exc:
+        raise click.BadParameter(f"not YAML or JSON: {exc}", param_hint="FILE") from None
+    from sdehub.campaigns import validated
+    from sdehub.errors import BadRequest
+
+    try:
+        validated(document)
+    except BadRequest as exc:
+        lines = "\n".join(f"  {e.path}: {e.message}" for e in exc.errors)
+        raise click.ClickException(f"{file} is not a valid catalog:\n{lines}") from None
+    settings = load_settings(db, settings_pairs)
+
+    async def run(svc: Services) -> int:
+        await svc.accounts.get(account_id)
+        return await svc.catalogs.replace(
+            account_id, document, author="cli", note=note or f"import {file.name}"
+        )
+
+    try:
+        revision = with_services(settings, run)
+    except click.ClickException as exc:
+        raise click.ClickException(f"{file}: {exc.message}") from None
+    click.echo(f"account {account_id}: catalog revision {revision}")
+
+
+@campaigns.command(name="show")
+@click.argument("account_id")
+@settings_options
+def campaigns_show(
+    account_id: str, db: str | None, settings_pairs: tuple[tuple[str, str], ...]
+) -> None:
+    """Print an account's targeting set-up (JSON)."""
+    import json
+
+    settings = load_settings(db, settings_pairs)
+    latest = with_services(settings, lambda svc: svc.catalogs.latest(account_id))
+    if latest is None:
+        raise click.ClickException(f"account {account_id} has no targeting set-up")
+    click.echo(json.dumps({"revision": latest.revision, "catalog": latest.document}, indent=2))
+
+
+@main.group()
 def apps() -> None:
     """Configure app installations (client credentials)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sdehub.accounts import Accounts
+from sdehub.campaigns import Catalogs
 from sdehub.clock import Clock
 from sdehub.identity import BrandIdentity
 from sdehub.ingest import HOUR_MS, Quarantine
@@ -31,6 +32,7 @@ class Services:
     quarantine: Quarantine
     messaging: Messaging
     monitoring: Monitoring
+    catalogs: Catalogs
     limiter: RateLimiter
 
     @classmethod
@@ -56,5 +58,6 @@ class Services:
                 session_hours=settings.monitoring_session_hours,
                 attribution_hours=settings.attribution_hours,
             ),
+            catalogs=Catalogs(db, clock),
             limiter=RateLimiter(settings.app_rate_limit),
         )
