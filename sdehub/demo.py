@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any, Final
 
 from sdehub.clock import ManualClock
@@ -94,6 +95,13 @@ class DemoData:
     agent_password: str = AGENT_PASSWORD
     conversations: list[str] = field(default_factory=list)
     open_conversations: list[str] = field(default_factory=list)
+
+
+def demo_catalog() -> Any:
+    """The demo shop's campaigns (skills, goals, locations, audiences, behaviours)."""
+    import yaml
+
+    return yaml.safe_load(files("sdehub").joinpath("demo_catalog.yaml").read_text())
 
 
 def _products(rng: random.Random, n: int) -> list[tuple[str, str, str, float]]:
@@ -206,6 +214,7 @@ async def populate(
     await svc.accounts.put_user(
         ACCOUNT, AGENT_LOGIN, AGENT_PASSWORD, nickname="Demo Agent", full_name="Demo Agent"
     )
+    await svc.catalogs.replace(ACCOUNT, demo_catalog(), author="demo", note="the demo shop")
     window = svc.messaging.window_ms
     for i in range(conversations):
         first, last = rng.choice(FIRST), rng.choice(LAST)

@@ -12,13 +12,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import sdehub
 from sdehub.cli import main
 from sdehub.store import conversations
 from tests.harness import ACCOUNT, Harness
 
 pytestmark = pytest.mark.anyio
 
-FIXTURE = Path(__file__).parent / "fixtures" / "catalog.yaml"
+FIXTURE = Path(sdehub.__file__).parent / "demo_catalog.yaml"
 ADMIN = f"/api/account/{ACCOUNT}/admin"
 APP = f"/api/account/{ACCOUNT}/app/shop-web"
 
