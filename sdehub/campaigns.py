@@ -25,6 +25,7 @@ from sdehub.errors import BadRequest, Conflict, NotFound
 from sdehub.goals import GoalReached, reached
 from sdehub.model.campaigns import Catalog, decode_catalog
 from sdehub.model.provenance import Entry
+from sdehub.model.types import wire_type
 from sdehub.model.validation import FieldError
 from sdehub.model.visit import Conversation, Identity, Page, Visit, impression_of
 from sdehub.store import Database, events
@@ -37,10 +38,22 @@ from sdehub.targeting import Targeting, Verdict, compile_catalog, explain
 _CACHE: Final = "sdehub.catalogs"
 
 
+# The SDE types that can reach a goal of each type; page views are reached by new pages.
+_REACHED_BY: Final = {"purchase": "purchase", "lead": "lead", "service": "serviceActivity"}
+
+
 class Compiled(msgspec.Struct, frozen=True):
     revision: int
     catalog: Catalog
     targeting: Targeting
+    goal_types: frozenset[str]
+    """The types of the goals some campaign has."""
+
+    def may_reach(self, entries: Iterable[Entry], new_page: bool) -> bool:
+        """Whether these new entries (and page) can reach a goal of this catalog."""
+        if new_page and "pageViews" in self.goal_types:
+            return True
+        return any(_REACHED_BY.get(wire_type(e.record)) in self.goal_types for e in entries)
 
 
 def current(conn: Connection, account_id: str) -> Compiled | None:
@@ -57,7 +70,9 @@ def current(conn: Connection, account_id: str) -> Compiled | None:
     catalog, errors = decode_catalog(revision.document)
     if catalog is None:  # stored documents were validated when written
         raise RuntimeError(f"catalog revision {number} of {account_id} is invalid: {errors}")
-    compiled = Compiled(number, catalog, compile_catalog(catalog))
+    used = {c.goalId for c in catalog.campaigns}
+    goal_types = frozenset(g.type for g in catalog.goals if g.id in used)
+    compiled = Compiled(number, catalog, compile_catalog(catalog), goal_types)
     cache[account_id] = compiled
     return compiled
 

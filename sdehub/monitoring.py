@@ -156,9 +156,12 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
         ip_address=call.ip_address,
     )
     page_id = call.new_page_id
+    new_page = False
     if call.kind != "events":
         page_id = reported.page_id or call.new_page_id
-        store.put_page(conn, call.account_id, vid, sid, page_id, reported.entry_points, call.now_ms)
+        new_page = store.put_page(
+            conn, call.account_id, vid, sid, page_id, reported.entry_points, call.now_ms
+        )
     entries: list[Entry] = []
     if reported.sdes:
         origin = Origin(
@@ -183,7 +186,10 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
             engagements.append(conversation)
     compiled = campaigns.current(conn, call.account_id)
     goals = 0
-    if compiled is not None:
+    targeted = call.kind == "engagement" and not engagements
+    # Reading the whole visit costs in proportion to its length: only when something can come
+    # of it (targeting, or what was reported can reach a goal of the catalog).
+    if compiled is not None and (targeted or compiled.may_reach(entries, new_page)):
         model = campaigns.visit_model(conn, call.account_id, vid, sid)
         goals = len(
             campaigns.record_goals(
@@ -191,7 +197,7 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
                 now_ms=call.now_ms, source=call.source,
             )
         )  # fmt: skip
-        if call.kind == "engagement" and not engagements:
+        if targeted:
             decision = targeting.decide(model, compiled.targeting, call.now_ms)
             if decision is not None:
                 offer = offer_write(

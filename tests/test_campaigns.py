@@ -333,3 +333,24 @@ def test_cli_import_and_show(tmp_path: Path) -> None:
     result = runner.invoke(main, ["campaigns", "import", "3003", str(bad), "--db", db])
     assert result.exit_code == 1
     assert "$.campaigns[0].goalId: no goal has id 5" in result.output
+
+
+async def test_page_views_goal_counts_pages_of_the_visit(h: Harness) -> None:
+    agent = await h.agent()
+    small = {
+        "goals": [{"id": 1, "type": "pageViews", "pages": 3, "countOncePerVisit": True}],
+        "campaigns": [{"id": 2, "goalId": 1, "status": "Published", "engagements": [{"id": 3}]}],
+    }
+    r = await h.client.put(f"{ADMIN}/catalog", headers=agent, json=small)
+    assert r.status_code == 200, r.text
+    r = await engagement(h, {"entryPoints": ["sec://home"]})
+    vid, sid = r.json()["visitorId"], r.json()["sessionId"]
+    await report(h, [BIG_CART], vid, sid, "page-2")
+    await report(h, [BIG_CART], vid, sid, "page-2")  # the same page again: not a new view
+    assert await goals(h, agent) == []
+    await report(h, [BIG_CART], vid, sid, "page-3")
+    await report(h, [BIG_CART], vid, sid, "page-4")  # counted once per visit
+    rows = await goals(h, agent)
+    assert [(g["goalId"], g["goalType"], g["duplicate"]) for g in rows] == [
+        ("1", "pageViews", False)
+    ]

@@ -157,17 +157,19 @@ def put_page(
     page_id: str,
     entry_points: list[str] | None,
     now_ms: int,
-) -> None:
-    """A page seen in a visit; entry points reported again for it replace the earlier ones."""
+) -> bool:
+    """A page seen in a visit; entry points reported again for it replace the earlier ones.
+    True when the page is new to the visit."""
     key = {**_key(account_id, visitor_id, session_id), "page_id": page_id}
     row = one(conn, _PAGE, key)
     if row is None:
         values = {**key, "first_ms": now_ms, "last_ms": now_ms, "entry_points": entry_points or []}
         run(conn, _ADD_PAGE, PAGES.encode(values))
-        return
+        return True
     current = PAGES.decode(row)["entry_points"]
     values = {**key, "last_ms": now_ms, "entry_points": entry_points or current}
     run(conn, _UPDATE_PAGE, PAGES.encode(values))
+    return False
 
 
 def pages(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> list[Page]:
