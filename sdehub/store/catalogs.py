@@ -87,8 +87,7 @@ def revisions(
     params = {"account_id": account_id, "before": before, "limit": limit}
     columns = ("account_id", "revision", "created_ms", "author", "note")
     return [
-        Revision(**CATALOGS.decode(r, columns), document={})
-        for r in rows(conn, _REVISIONS, params)
+        Revision(**CATALOGS.decode(r, columns), document={}) for r in rows(conn, _REVISIONS, params)
     ]
 
 
