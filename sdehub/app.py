@@ -31,6 +31,7 @@ from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.clock import Clock, SystemClock
+from sdehub.cors import Cors, OriginPolicy
 from sdehub.errors import Unavailable
 from sdehub.requestlog import RequestLog
 from sdehub.seed import load_seed_file
@@ -158,6 +159,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         middleware=[
             Middleware(RequestLog, metrics=svc.metrics),
             Middleware(FastPath, routes=fast),
+            # Inside the fast path: CORS costs the Connector API's hot operations nothing.
+            Middleware(Cors, policy=OriginPolicy(svc.db, svc.clock, emulator=settings.emulator)),
         ],
         lifespan=lifespan,
     )
