@@ -29,6 +29,7 @@ from sdehub.api.openapi import document
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
+from sdehub.api.webtag import WebTagApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.clock import Clock, SystemClock
 from sdehub.cors import Cors, OriginPolicy
@@ -126,6 +127,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *MonitoringApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
+        *WebTagApi(svc).operations(),
     ]
     ops = Ops(svc, operations)
     operations.extend(ops.own_operations())
