@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Final
 
 import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.clock import Clock
+from sdehub.cors import normalize_origin
 from sdehub.errors import NotFound, Unauthorized
 from sdehub.passwords import fingerprint, hash_secret, verify_secret
 from sdehub.store import Database
@@ -74,6 +76,15 @@ class Accounts:
         )
         await self._db.write(store.add_account, account)
         return await self.get(account_id)
+
+    async def set_origins(self, account_id: str, origins: Sequence[str]) -> list[str]:
+        """Replace the origins whose pages may call the account's Monitoring API (CORS);
+        each is normalised (:func:`sdehub.cors.normalize_origin` raises on a bad one)."""
+        normalized = list(dict.fromkeys(normalize_origin(o) for o in origins))
+        await self.get(account_id)
+        await self._db.write(store.set_allowed_origins, account_id, normalized)
+        self._accounts.pop(account_id, None)
+        return normalized
 
     # -- app installations ----------------------------------------------------------------
 

@@ -30,8 +30,10 @@ from sdehub.api.openapi import document
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
+from sdehub.api.webtag import WebTagApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.clock import Clock, SystemClock
+from sdehub.cors import Cors, OriginPolicy
 from sdehub.errors import Unavailable
 from sdehub.requestlog import RequestLog
 from sdehub.seed import load_seed_file
@@ -127,6 +129,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
+        *WebTagApi(svc).operations(),
     ]
     ops = Ops(svc, operations)
     operations.extend(ops.own_operations())
@@ -160,6 +163,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         middleware=[
             Middleware(RequestLog, metrics=svc.metrics),
             Middleware(FastPath, routes=fast),
+            # Inside the fast path: CORS costs the Connector API's hot operations nothing.
+            Middleware(Cors, policy=OriginPolicy(svc.db, svc.clock, emulator=settings.emulator)),
         ],
         lifespan=lifespan,
     )

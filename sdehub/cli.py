@@ -226,6 +226,46 @@ def accounts_list(db: str | None, settings_pairs: tuple[tuple[str, str], ...]) -
         click.echo(f"{row.account_id}\t{row.name or ''}\t{'emulated' if row.emulated else ''}")
 
 
+@accounts.command(name="origins")
+@click.argument("account_id")
+@click.argument("origins", nargs=-1, metavar="[ORIGIN]...")
+@click.option("--clear", is_flag=True, help="Allow no origin.")
+@settings_options
+def accounts_origins(
+    account_id: str,
+    origins: tuple[str, ...],
+    clear: bool,
+    db: str | None,
+    settings_pairs: tuple[tuple[str, str], ...],
+) -> None:
+    """Show, or set, the origins whose pages may call the account's Monitoring API (CORS).
+
+    With ORIGINs (https://shop.example), they replace the list; with --clear, it is emptied.
+    """
+    from sdehub.cors import InvalidOrigin, normalize_origin
+
+    if origins and clear:
+        raise click.UsageError("give ORIGINs or --clear, not both")
+    for origin in origins:
+        try:
+            normalize_origin(origin)
+        except InvalidOrigin as exc:
+            raise click.BadParameter(str(exc), param_hint="ORIGIN") from None
+    settings = load_settings(db, settings_pairs)
+
+    async def run(svc: Services) -> list[str]:
+        if origins or clear:
+            return await svc.accounts.set_origins(account_id, origins)
+        account = await svc.accounts.get(account_id)
+        return list(account.allowed_origins or [])
+
+    found = with_services(settings, run)
+    if not found:
+        click.echo(f"account {account_id} allows no origin")
+    for origin in found:
+        click.echo(origin)
+
+
 @main.group()
 def campaigns() -> None:
     """Configure targeting: skills, goals, campaigns, engagements, visitor profiles ..."""

@@ -65,6 +65,8 @@ CLIENT_ID: Final = "demo-connector"
 CLIENT_SECRET: Final = "demo-secret"
 AGENT_LOGIN: Final = "agent"
 AGENT_PASSWORD: Final = "demo"
+SHOP_APP: Final = "demo-shop"
+"""The app installation the demo shop's web tag reports to (``/demo/shop``)."""
 
 FIRST: Final = ("Ana", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Iris", "Jon")
 LAST: Final = ("Diaz", "Okafor", "Martin", "Patel", "Schmidt", "Nakamura", "Rossi", "Kowalski")

@@ -1,4 +1,5 @@
-"""Configuration from a seed file: accounts, app installations, agents, identity providers.
+"""Configuration from a seed file: accounts (and their allowed origins), app installations,
+agents, identity providers.
 
 The same operations back the CLI (``sdehub accounts add`` ...). Loading is idempotent: existing
 accounts are kept, apps and agents are updated to what the file says.
@@ -43,6 +44,8 @@ class SeedIdentityProvider(msgspec.Struct, kw_only=True):
 class SeedAccount(msgspec.Struct, kw_only=True):
     id: str
     name: str | None = None
+    allowed_origins: list[str] | None = None
+    """Origins whose pages may call the Monitoring API (CORS); when given, replaces the list."""
     apps: list[SeedApp] = []
     agents: list[SeedAgent] = []
     identity_providers: list[SeedIdentityProvider] = []
@@ -77,6 +80,8 @@ async def register_brand_keys(
 async def apply_seed(svc: Services, seed: Seed, *, base: Path) -> None:
     for account in seed.accounts:
         await svc.accounts.add(account.id, account.name)
+        if account.allowed_origins is not None:
+            await svc.accounts.set_origins(account.id, account.allowed_origins)
         for app in account.apps:
             await svc.accounts.put_app(
                 account.id,

@@ -99,6 +99,7 @@ WRITES = {
     "conversations.close_dialogs",
     "accounts.extend_session",
     "accounts.revoke_session",
+    "accounts.set_allowed_origins",
     "keys.delete_brand_keys",
     "visits.touch_visit",
     "visits.put_page",
@@ -197,8 +198,12 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
     """Rows of every kind, under the shared ids; ``extra`` more of the listable ones."""
     a = tenant.account_id
     accounts.add_account(
-        conn, accounts.Account(account_id=a, name=f"name {a}", emulated=False, created_ms=NOW)
-    )
+        conn,
+        accounts.Account(
+            account_id=a, name=f"name {a}", emulated=False, created_ms=NOW,
+            allowed_origins=[f"https://{a}.example"],
+        ),
+    )  # fmt: skip
     for i in range(1 + extra):
         accounts.put_app(
             conn,
@@ -373,6 +378,9 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "conversations.close_dialogs": conversations.close_dialogs(conn, a, "conv-1", NOW + 60),
         "accounts.extend_session": accounts.extend_session(conn, a, "session-1", NOW + 99),
         "accounts.revoke_session": accounts.revoke_session(conn, a, "session-1"),
+        "accounts.set_allowed_origins": accounts.set_allowed_origins(
+            conn, a, [f"https://late-{a}.example"]
+        ),
         "keys.delete_brand_keys": keys.delete_brand_keys(conn, a),
         "visits.touch_visit": visits.touch_visit(conn, a, *VISIT, last_ms=NOW + 70),
         "visits.put_page": visits.put_page(conn, a, *VISIT, "page-1", ["sec://late"], NOW + 70),

@@ -40,8 +40,11 @@ from sdehub.model.monitoring import (
     decode_engagement,
     decode_report,
 )
+from sdehub.model.naming import naming
+from sdehub.model.provenance import Entry
 from sdehub.model.publicmodel import sde_section
 from sdehub.model.sdes import decode_sdes
+from sdehub.model.types import wire_type
 from sdehub.model.validation import FieldError
 from sdehub.monitoring import Kind, VisitView, detail, well_formed
 from sdehub.services import Services
@@ -84,6 +87,9 @@ class VisitState(msgspec.Struct, kw_only=True, omit_defaults=True):
     conversationId: str | None = None
     engagementAttributes: list[dict[str, Any]]
     current: dict[str, Any]
+    impressions: list[dict[str, Any]] | None = None
+    """Impression events of the visit's offers (wire form plus ``serverTimeStamp``), oldest
+    first. They have no Messaging Interactions form, so they are not engagementAttributes."""
 
 
 class MonitoringApi:
@@ -446,6 +452,16 @@ def visit_state(view: VisitView) -> VisitState:
         ],
         engagements=[msgspec.to_builtins(detail(o)) for o in view.offers],
         conversationId=view.conversation.conversationId if view.conversation else None,
-        engagementAttributes=[history_event(e) for e in entries],
+        engagementAttributes=[history_event(e) for e in entries if not _impression(e)],
         current=msgspec.to_builtins(sde_section(fold(entries, "chat"))),
+        impressions=[
+            {**msgspec.to_builtins(e.record), "serverTimeStamp": str(e.meta.serverTs)}
+            for e in entries
+            if _impression(e)
+        ]
+        or None,
     )
+
+
+def _impression(entry: Entry) -> bool:
+    return naming(wire_type(entry.record)).category == "Impression"

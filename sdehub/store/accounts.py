@@ -17,6 +17,7 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     name: str | None
     emulated: bool
     created_ms: int
+    allowed_origins: list[str] | None = None
 
 
 class App(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +67,14 @@ def get_account(conn: Connection, account_id: str) -> Account | None:
 def add_account(conn: Connection, account: Account) -> None:
     """Create an account; an existing one is left as it is."""
     upsert(conn, accounts, [msgspec.structs.asdict(account)], keys=("account_id",), update=())
+
+
+def set_allowed_origins(conn: Connection, account_id: str, origins: list[str]) -> None:
+    conn.execute(
+        sa.update(accounts)
+        .where(accounts.c.account_id == account_id)
+        .values(allowed_origins=origins)
+    )
 
 
 def list_accounts(conn: Connection) -> list[Account]:

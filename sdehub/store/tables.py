@@ -28,6 +28,8 @@ accounts = sa.Table(
     sa.Column("name", sa.String(256), nullable=True),
     sa.Column("emulated", sa.Boolean, nullable=False, default=False),
     sa.Column("created_ms", Ms, nullable=False),
+    # Origins whose pages may call the account's Monitoring API (CORS); a JSON list of strings.
+    sa.Column("allowed_origins", JSON, nullable=True),
 )
 
 app_installations = sa.Table(
