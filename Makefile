@@ -22,12 +22,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The browser tests drive the system Chromium (Playwright downloads none): say so up front.
+# The browser tests drive the system Chromium (Playwright downloads none): install it when it
+# is missing and the machine lets us (Debian's package), else say what to do.
+CHROMIUM_FOUND = test -n "$$SDEHUB_CHROMIUM" || command -v chromium >/dev/null \
+	  || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null
 chromium:
-	@test -n "$$SDEHUB_CHROMIUM" || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
-	  || command -v google-chrome >/dev/null \
-	  || { echo "make test needs Chromium for the browser tests: apt-get install chromium" \
-	       "(or set SDEHUB_CHROMIUM to a Chromium or Chrome binary)"; exit 1; }
+	@$(CHROMIUM_FOUND) || { command -v apt-get >/dev/null \
+	  && { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium >/dev/null \
+	       || sudo -n apt-get install -y -q chromium >/dev/null; } ; } 2>/dev/null || true
+	@$(CHROMIUM_FOUND) || { echo "make test needs Chromium for the browser tests: apt-get install" \
+	  "chromium (or set SDEHUB_CHROMIUM to a Chromium or Chrome binary)"; exit 1; }
 
 unit: $(STAMP) chromium
 	$(BIN)/pytest -q
