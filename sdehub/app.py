@@ -26,6 +26,7 @@ from sdehub.api.csds import Domains
 from sdehub.api.fastpath import FastPath, FastRoute
 from sdehub.api.idp import Idp
 from sdehub.api.monitoring import MonitoringApi
+from sdehub.api.msghist import MessagingHistory
 from sdehub.api.openapi import document
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
         *WebTagApi(svc).operations(),
+        *MessagingHistory(svc).operations(),
     ]
     ops = Ops(svc, operations)
     operations.extend(ops.own_operations())

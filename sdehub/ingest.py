@@ -18,6 +18,7 @@ from sdehub.model.types import Event
 from sdehub.model.validation import FieldError
 from sdehub.store import Database, events
 from sdehub.store import conversations as conv_store
+from sdehub.store import history as history_store
 from sdehub.store import quarantine as quarantine_store
 from sdehub.store.events import Origin
 
@@ -40,6 +41,8 @@ def record(
     )
     if not entries:
         return entries
+    # Searchable (sdeSearch) from the moment it is acknowledged: same transaction.
+    history_store.index_terms(conn, account_id, entries)
     if origin.consumer_id is not None:
         events.update_state(conn, account_id, "consumer", origin.consumer_id, entries)
     if origin.visitor_id is not None and origin.session_id is not None:

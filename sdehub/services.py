@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sdehub.accounts import Accounts
+from sdehub.apikeys import ApiKeys
 from sdehub.campaigns import Catalogs
 from sdehub.clock import Clock
 from sdehub.identity import BrandIdentity
@@ -34,6 +35,7 @@ class Services:
     monitoring: Monitoring
     catalogs: Catalogs
     limiter: RateLimiter
+    apikeys: ApiKeys
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -41,12 +43,13 @@ class Services:
         metrics = Metrics()
         db.on_commit = metrics.on_commit
         keys = KeyRing(db, clock)
+        accounts = Accounts(db, clock, emulator=settings.emulator)
         return cls(
             settings=settings,
             clock=clock,
             db=db,
             metrics=metrics,
-            accounts=Accounts(db, clock, emulator=settings.emulator),
+            accounts=accounts,
             keys=keys,
             tokens=Tokens(keys, clock, app_jwt_ttl=settings.app_jwt_ttl),
             identity=BrandIdentity(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
@@ -60,4 +63,5 @@ class Services:
             ),
             catalogs=Catalogs(db, clock),
             limiter=RateLimiter(settings.app_rate_limit),
+            apikeys=ApiKeys(db, clock, accounts, emulator=settings.emulator),
         )

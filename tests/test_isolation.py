@@ -33,9 +33,11 @@ from sdehub.model.types import (
 from sdehub.store import (
     Database,
     accounts,
+    apikeys,
     catalogs,
     conversations,
     events,
+    history,
     keys,
     quarantine,
     tables,
@@ -45,7 +47,7 @@ from sdehub.store.events import Origin
 
 pytestmark = pytest.mark.anyio
 
-MODULES = (events, conversations, accounts, keys, quarantine, visits, catalogs)
+MODULES = (events, conversations, accounts, keys, quarantine, visits, catalogs, history, apikeys)
 NOW = 1_700_000_000_000
 
 # Every public function of the store modules, by how it is scoped.
@@ -87,6 +89,10 @@ READS = {
     "keys.brand_keys_of",
     "quarantine.list_for",
     "quarantine.count_for",
+    "history.search",
+    "history.conversations_of_consumer",
+    "apikeys.get_api_key",
+    "apikeys.list_api_keys",
 }
 WRITES = {
     "events.append",
@@ -105,6 +111,7 @@ WRITES = {
     "visits.put_page",
     "visits.next_context_id",
     "visits.add_offer",
+    "history.index_terms",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -125,6 +132,8 @@ RECORD_WRITES = {
     "visits.start_visit",
     "catalogs.add_revision",
     "catalogs.add_goal_event",
+    "apikeys.put_api_key",
+    "apikeys.add_api_key_if_absent",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -142,6 +151,11 @@ ARGS: dict[str, Any] = {
     "closed_since_ms": 0,
     "base": 1000,
     "revision": 1,
+    "criteria": history.Criteria(start_from=0, start_to=NOW * 10),
+    "offset": 0,
+    "limit": 100,
+    "states": ["OPEN", "CLOSE"],
+    "consumer_key": "key-1",
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -238,6 +252,13 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
                 body=f"body of {a}".encode(), errors=[{"path": "$", "message": a}], actor=a,
             ),
         )  # fmt: skip
+    apikeys.put_api_key(
+        conn,
+        apikeys.ApiKey(
+            account_id=a, consumer_key="key-1", consumer_secret=f"secret {a}", token=f"token {a}",
+            token_secret=f"token secret {a}", emulated=False, created_ms=NOW,
+        ),
+    )  # fmt: skip
     accounts.add_session(
         conn,
         accounts.Session(
@@ -363,7 +384,9 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
     events.attribute(conn, a, "conv-1", [e.meta.seq for e in entries])
     for kind, scope_id in SCOPES:
         events.update_state(conn, a, kind, scope_id, entries)
+    history.index_terms(conn, a, entries)
     return {
+        "history.index_terms": None,
         "events.append": entries,
         "events.attribute": None,
         "events.update_state": None,

@@ -66,6 +66,12 @@ def document(operations: Sequence[Operation], *, version: str) -> dict[str, Any]
                     "scheme": "bearer",
                     "description": "The bearer from the agent login.",
                 },
+                "oauth1": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "OAuth 1.0 HMAC-SHA1 signed request (sdehub apikeys add).",
+                },
             },
         },
     }

@@ -240,6 +240,22 @@ sde_attributions = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "seq"),
 )
 
+# Events by the conversations they belong to (the Messaging Interactions search joins this way).
+sa.Index("ix_sde_attributions_seq", sde_attributions.c.account_id, sde_attributions.c.seq)
+
+# The words and adjacent word pairs of each SDE, by its Messaging Interactions key, written when
+# the SDE is recorded: ``sdeSearch`` looks terms up here instead of reading payloads
+# (sdehub.model.sdesearch).
+sde_terms = sa.Table(
+    "sde_terms",
+    metadata,
+    _account(),
+    sa.Column("history_key", sa.String(32), nullable=False),
+    sa.Column("term", sa.String(200), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "history_key", "term", "seq"),
+)
+
 # Current value of each merge/replace SDE type per scope, maintained with every append.
 # Append types have no current value: their entries are the log itself.
 sde_state = sa.Table(
@@ -387,4 +403,21 @@ sa.Index(
     goal_events.c.account_id,
     goal_events.c.visitor_id,
     goal_events.c.session_id,
+)
+
+# OAuth 1.0 API keys (Messaging Interactions and the other data APIs). HMAC-SHA1 needs the
+# plaintext secrets to verify a signature, so they are stored as given and never logged. In
+# emulator mode an unknown consumer key is recorded with no secrets (``emulated``) and accepted
+# until secrets are configured for it.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _account(),
+    sa.Column("consumer_key", Id, nullable=False),
+    sa.Column("consumer_secret", sa.String(256), nullable=True),
+    sa.Column("token", Id, nullable=True),
+    sa.Column("token_secret", sa.String(256), nullable=True),
+    sa.Column("emulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "consumer_key"),
 )

@@ -1,0 +1,97 @@
+"""Text search over SDEs (the ``sdeSearch`` filter of the Messaging Interactions API).
+
+The documentation says only that each key's value is "matched as text", that keys are OR-ed and
+that quotes ask for a phrase; tokenisation and case are left open. sdehub's rules:
+
+* text is lower-cased and split into words (runs of letters and digits; ``@ . - _ +`` join a
+  word's parts too, so ``ana@example.com``, ``ORD-9`` and ``+15550100`` stay whole);
+* an unquoted value matches an SDE holding *every* word of it, in any field;
+* a quoted value (``"\\"John Smith\\""``) matches an SDE holding the words next to each other in
+  one field: every adjacent pair of the phrase must be a stored pair.
+
+Each SDE is indexed once, when it is recorded, as the set of its words and adjacent word pairs
+(:func:`terms`); a search is then an exact lookup of a few terms per SDE, which a B-tree index
+on ``(account_id, history_key, term)`` answers without reading any payload.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from sdehub.model.history import fields
+from sdehub.model.naming import naming
+from sdehub.model.types import Event, wire_type
+
+MAX_TERM = 200
+_WORD = re.compile(r"[\w@.+\-]+")
+_EDGE = ".-_+"
+
+SEARCH_KEYS = (
+    "personalInfo",
+    "customerInfo",
+    "userUpdate",
+    "marketingCampaignInfo",
+    "lead",
+    "purchase",
+    "viewedProduct",
+    "cartStatus",
+    "serviceActivity",
+    "visitorError",
+    "searchContent",
+)
+"""The documented ``sdeSearch`` keys; ``userUpdate`` searches the consumer's profile."""
+
+
+def words(text: str) -> list[str]:
+    found = (w.strip(_EDGE) for w in _WORD.findall(text.lower()))
+    return [w[:MAX_TERM] for w in found if w]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, bool) or value is None:
+        return []
+    return [str(value)]
+
+
+def value_terms(value: Any) -> set[str]:
+    """Words and adjacent word pairs of every scalar in a JSON value."""
+    out: set[str] = set()
+    for text in _strings(value):
+        ws = words(text)
+        out.update(ws)
+        out.update(f"{a} {b}"[:MAX_TERM] for a, b in zip(ws, ws[1:], strict=False))
+    return out
+
+
+def terms(record: Event) -> tuple[str, set[str]] | None:
+    """The ``sdeSearch`` key and the terms of one SDE; None for types history does not show."""
+    key = naming(wire_type(record)).history_key
+    if key is None:
+        return None
+    return key, value_terms(fields(record))
+
+
+class Match(NamedTuple):
+    """What one ``sdeSearch`` value asks for: every term, in one SDE."""
+
+    key: str
+    terms: frozenset[str]
+
+
+def parse(key: str, value: str) -> Match | None:
+    """The terms an SDE must hold to match; None when the value has no word at all."""
+    text = value.strip()
+    phrase = len(text) >= 2 and text[0] == text[-1] == '"'
+    ws = words(text[1:-1] if phrase else text)
+    if not ws:
+        return None
+    if phrase and len(ws) > 1:
+        return Match(
+            key, frozenset(f"{a} {b}"[:MAX_TERM] for a, b in zip(ws, ws[1:], strict=False))
+        )
+    return Match(key, frozenset(ws))

@@ -1,0 +1,169 @@
+"""Queries of the Messaging Interactions API: conversation search, and the SDE search terms.
+
+Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
+from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
+are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value's match is
+"the SDEs holding all its terms" (``GROUP BY seq HAVING COUNT(*) = n`` over the primary key
+``(account_id, history_key, term, seq)``), joined to conversations through
+``ix_sde_attributions_seq``. At a million conversations the plan for a page of 50 is: the
+``start`` range on ``ix_conversations_created``, each SDE clause an indexed semi-join; what
+remains unindexed is ``keyword`` and ``userUpdate`` (LIKE over message and profile text), for
+which an FTS5 / pg_trgm index is the next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sdehub.model.provenance import Entry
+from sdehub.model.sdesearch import Match, terms
+from sdehub.store.tables import (
+    consumers,
+    conversations,
+    messages,
+    participants,
+    sde_attributions,
+    sde_terms,
+)
+
+AGENT_ROLES = ("ASSIGNED_AGENT", "AGENT", "MANAGER", "READER")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """A validated search: every bound inclusive, times in epoch ms, durations in seconds."""
+
+    start_from: int
+    start_to: int
+    end_from: int | None = None
+    end_to: int | None = None
+    states: Sequence[str] = ()
+    skill_ids: Sequence[str] = ()
+    agent_ids: Sequence[str] = ()
+    keywords: Sequence[Sequence[str]] = ()
+    """Each item: lower-case fragments a message must all contain (a phrase is one fragment)."""
+    duration_from: int | None = None
+    duration_to: int | None = None
+    sde_matches: Sequence[Match] = field(default_factory=tuple)
+    """OR-ed; ``userUpdate`` matches look in the consumer's profile."""
+    nothing: bool = False
+    """A filter no stored conversation can satisfy (e.g. agent-survey content, none stored)."""
+    sort_by: str = "start"
+    descending: bool = True
+    now_ms: int = 0
+
+
+def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> None:
+    """Write the search terms of newly recorded SDEs."""
+    params: list[dict[str, Any]] = []
+    for entry in entries:
+        found = terms(entry.record)
+        if found is None:
+            continue
+        key, words = found
+        params.extend(
+            {"account_id": account_id, "history_key": key, "term": t, "seq": entry.meta.seq}
+            for t in sorted(words)
+        )
+    if params:
+        conn.execute(sde_terms.insert(), params)
+
+
+def _sde_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
+    c = conversations.c
+    if match.key == "userUpdate":
+        profile = sa.func.lower(sa.cast(consumers.c.profile, sa.Text))
+        owners = sa.select(consumers.c.consumer_id).where(
+            consumers.c.account_id == account_id,
+            *(profile.contains(t, autoescape=True) for t in sorted(match.terms)),
+        )
+        return c.consumer_id.in_(owners)
+    holding = (
+        sa.select(sde_terms.c.seq)
+        .where(
+            sde_terms.c.account_id == account_id,
+            sde_terms.c.history_key == match.key,
+            sde_terms.c.term.in_(sorted(match.terms)),
+        )
+        .group_by(sde_terms.c.seq)
+        .having(sa.func.count() == len(match.terms))
+    )
+    a = sde_attributions.c
+    attributed = sa.select(a.conversation_id).where(a.account_id == account_id, a.seq.in_(holding))
+    return c.conversation_id.in_(attributed)
+
+
+def _where(account_id: str, q: Criteria) -> list[sa.ColumnElement[bool]]:
+    c = conversations.c
+    where: list[sa.ColumnElement[bool]] = [
+        c.account_id == account_id,
+        c.created_ms >= q.start_from,
+        c.created_ms <= q.start_to,
+    ]
+    if q.nothing:
+        where.append(sa.false())
+    if q.end_from is not None and q.end_to is not None:
+        where += [c.closed_ms >= q.end_from, c.closed_ms <= q.end_to]
+    if q.states:
+        where.append(c.state.in_(q.states))
+    if q.skill_ids:
+        where.append(c.skill_id.in_(q.skill_ids))
+    if q.agent_ids:
+        p = participants.c
+        agents = sa.select(p.conversation_id).where(
+            p.account_id == account_id, p.role.in_(AGENT_ROLES), p.participant_id.in_(q.agent_ids)
+        )
+        where.append(c.conversation_id.in_(agents))
+    for fragments in q.keywords:
+        m = messages.c
+        text = sa.func.lower(sa.cast(m.event, sa.Text))
+        said = sa.select(m.conversation_id).where(
+            m.account_id == account_id, *(text.contains(f, autoescape=True) for f in fragments)
+        )
+        where.append(c.conversation_id.in_(said))
+    if q.duration_from is not None or q.duration_to is not None:
+        ended = sa.func.coalesce(c.closed_ms, q.now_ms)
+        if q.duration_from is not None:
+            where.append(ended - c.created_ms >= q.duration_from * 1000)
+        if q.duration_to is not None:
+            where.append(ended - c.created_ms <= q.duration_to * 1000)
+    if q.sde_matches:
+        where.append(sa.or_(*(_sde_clause(account_id, m) for m in q.sde_matches)))
+    return where
+
+
+def search(
+    conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
+) -> tuple[int, list[str]]:
+    """The number of matching conversations and the ids of one page of them."""
+    c = conversations.c
+    where = _where(account_id, criteria)
+    count = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(*where))
+    column = c.created_ms if criteria.sort_by == "start" else c.closed_ms
+    order = column.desc() if criteria.descending else column.asc()
+    page = conn.execute(
+        sa.select(c.conversation_id)
+        .where(*where)
+        .order_by(order.nulls_last(), c.conversation_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(count.scalar_one()), [r[0] for r in page]
+
+
+def conversations_of_consumer(
+    conn: Connection, account_id: str, consumer_id: str, states: Sequence[str]
+) -> list[str]:
+    """Ids of a consumer's conversations in the given states, newest first."""
+    c = conversations.c
+    found = conn.execute(
+        sa.select(c.conversation_id)
+        .where(c.account_id == account_id, c.consumer_id == consumer_id, c.state.in_(states))
+        .order_by(c.created_ms.desc(), c.conversation_id)
+    )
+    return [r[0] for r in found]
