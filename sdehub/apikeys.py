@@ -14,11 +14,13 @@ for it, its requests are verified like any other.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 import secrets
 from collections import OrderedDict
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from oauthlib.oauth1.rfc5849 import signature, utils
 from starlette.requests import Request
@@ -63,7 +65,15 @@ def expected_signature(
     base = signature.signature_base_string(
         cast(Any, method.upper()), signature.base_string_uri(url), normalized
     )
-    return str(signature.sign_hmac_sha1(base, key.consumer_secret or "", key.token_secret or ""))
+    secrets_of = _Secrets(key.consumer_secret or "", key.token_secret or "")
+    return str(signature.sign_hmac_sha1_with_client(base, secrets_of))
+
+
+class _Secrets(NamedTuple):
+    """The two attributes oauthlib's HMAC signer reads from a client."""
+
+    client_secret: str
+    resource_owner_secret: str
 
 
 class ApiKeys:
@@ -105,7 +115,9 @@ class ApiKeys:
         await self._accounts.get(account_id)
         authorization = request.headers.get("authorization", "")
         try:
-            given = dict(utils.parse_authorization_header(authorization))
+            given = {
+                k: utils.unescape(v) for k, v in utils.parse_authorization_header(authorization)
+            }
         except ValueError:
             raise Unauthorized("the OAuth Authorization header cannot be parsed") from None
         missing = [
@@ -134,6 +146,11 @@ class ApiKeys:
         wanted = expected_signature(request.method, signed_url(request), authorization, form, key)
         if not hmac.compare_digest(wanted, given["oauth_signature"]):
             raise Unauthorized("the OAuth signature does not match the request")
+        # The signature covers a JSON body only through the body-hash extension, when sent.
+        if "oauth_body_hash" in given:
+            digest = base64.b64encode(hashlib.sha1(await request.body()).digest()).decode()
+            if not hmac.compare_digest(digest, given["oauth_body_hash"]):
+                raise Unauthorized("oauth_body_hash does not match the request body")
         return key
 
     async def _record_unknown(

@@ -386,6 +386,51 @@ def apps_list(account_id: str, db: str | None, settings_pairs: tuple[tuple[str, 
 
 
 @main.group()
+def apikeys() -> None:
+    """Configure OAuth 1.0 API keys (Messaging Interactions and other data APIs)."""
+
+
+@apikeys.command(name="add")
+@click.argument("account_id")
+@click.option("--key", help="The consumer key; generated when omitted.")
+@click.option("--secret", help="The consumer secret; generated when omitted.")
+@click.option("--token", help="The access token; generated when omitted.")
+@click.option("--token-secret", help="The access token secret; generated when omitted.")
+@settings_options
+def apikeys_add(
+    account_id: str,
+    key: str | None,
+    secret: str | None,
+    token: str | None,
+    token_secret: str | None,
+    db: str | None,
+    settings_pairs: tuple[tuple[str, str], ...],
+) -> None:
+    """Add an API key to an account, or set the secrets of an existing (e.g. emulated) one."""
+    settings = load_settings(db, settings_pairs)
+    made = with_services(
+        settings,
+        lambda svc: svc.apikeys.add(
+            account_id,
+            consumer_key=key,
+            consumer_secret=secret,
+            token=token,
+            token_secret=token_secret,
+        ),
+    )
+    click.echo(f"api key {made.consumer_key} on account {account_id}")
+    # Print what was generated, once: the caller cannot recover it from anywhere else.
+    for label, given, value in (
+        ("consumer_key", key, made.consumer_key),
+        ("consumer_secret", secret, made.consumer_secret),
+        ("token", token, made.token),
+        ("token_secret", token_secret, made.token_secret),
+    ):
+        if given is None:
+            click.echo(f"{label}: {value}")
+
+
+@main.group()
 def agents() -> None:
     """Configure agents (users who log in to the agent-facing APIs)."""
 
