@@ -108,10 +108,15 @@ class Accounts:
             raise UnknownApp(
                 f"app installation {app_id!r} is not configured on account {account_id!r}"
             )
-        secret = secrets.token_urlsafe(24)
+        # Known by id alone (the Monitoring API has no secret): one nobody knows.
+        return await self._provision_app(account_id, app_id, secrets.token_urlsafe(24))
+
+    async def _provision_app(self, account_id: str, client_id: str, secret: str) -> App:
+        """Emulator mode: create an app installation on first use (kept if a concurrent first
+        use created it already)."""
         new = App(
             account_id=account_id,
-            client_id=app_id,
+            client_id=client_id,
             secret_hash=await asyncio.to_thread(hash_secret, secret),
             name=None,
             rate_limit=None,
@@ -119,8 +124,9 @@ class Accounts:
             created_ms=self._clock.now_ms(),
         )
         await self._db.write(store.add_app_if_absent, new)
-        log.info("emulator: provisioned app installation %s on account %s", app_id, account_id)
-        app = await self.app(account_id, app_id)
+        log.info("emulator: provisioned app installation %s on account %s", client_id, account_id)
+        self._apps.pop((account_id, client_id), None)
+        app = await self.app(account_id, client_id)
         assert app is not None
         return app
 
@@ -131,22 +137,7 @@ class Accounts:
         if app is None:
             if not self.emulator:
                 raise BadCredentials("unknown client_id or wrong client_secret")
-            new = App(
-                account_id=account_id,
-                client_id=client_id,
-                secret_hash=await asyncio.to_thread(hash_secret, secret),
-                name=None,
-                rate_limit=None,
-                emulated=True,
-                created_ms=self._clock.now_ms(),
-            )
-            await self._db.write(store.add_app_if_absent, new)
-            log.info(
-                "emulator: provisioned app installation %s on account %s", client_id, account_id
-            )
-            self._apps.pop((account_id, client_id), None)
-            app = await self.app(account_id, client_id)
-            assert app is not None
+            app = await self._provision_app(account_id, client_id, secret)
         # PBKDF2 is slow on purpose; remember a secret that verified once for this hash.
         key = (account_id, client_id)
         if self._verified_secrets.get(key) != fingerprint(secret + app.secret_hash):
