@@ -16,6 +16,7 @@ from sdehub.monitoring import Monitoring
 from sdehub.ratelimit import RateLimiter
 from sdehub.settings import Settings
 from sdehub.store import Database
+from sdehub.surveys import AgentSurveys
 from sdehub.tokens import Tokens
 
 
@@ -34,6 +35,7 @@ class Services:
     monitoring: Monitoring
     catalogs: Catalogs
     limiter: RateLimiter
+    surveys: AgentSurveys
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -60,4 +62,5 @@ class Services:
             ),
             catalogs=Catalogs(db, clock),
             limiter=RateLimiter(settings.app_rate_limit),
+            surveys=AgentSurveys(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
         )

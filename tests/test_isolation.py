@@ -38,6 +38,7 @@ from sdehub.store import (
     events,
     keys,
     quarantine,
+    surveys,
     tables,
     visits,
 )
@@ -45,7 +46,7 @@ from sdehub.store.events import Origin
 
 pytestmark = pytest.mark.anyio
 
-MODULES = (events, conversations, accounts, keys, quarantine, visits, catalogs)
+MODULES = (events, conversations, accounts, keys, quarantine, visits, catalogs, surveys)
 NOW = 1_700_000_000_000
 
 # Every public function of the store modules, by how it is scoped.
@@ -87,6 +88,14 @@ READS = {
     "keys.brand_keys_of",
     "quarantine.list_for",
     "quarantine.count_for",
+    "surveys.collection_revision",
+    "surveys.next_survey_id",
+    "surveys.get_survey",
+    "surveys.list_surveys",
+    "surveys.default_survey",
+    "surveys.survey_of_skill",
+    "surveys.skill_assignments",
+    "surveys.get_state",
 }
 WRITES = {
     "events.append",
@@ -105,6 +114,7 @@ WRITES = {
     "visits.put_page",
     "visits.next_context_id",
     "visits.add_offer",
+    "surveys.assign_skills",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -125,6 +135,8 @@ RECORD_WRITES = {
     "visits.start_visit",
     "catalogs.add_revision",
     "catalogs.add_goal_event",
+    "surveys.put_survey",
+    "surveys.put_state",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -142,6 +154,8 @@ ARGS: dict[str, Any] = {
     "closed_since_ms": 0,
     "base": 1000,
     "revision": 1,
+    "survey_id": 1,
+    "skill_id": "skill-1",
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -312,6 +326,23 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
                 reached_ms=NOW + revision, campaign_id="campaign-1", details={"owner": a},
             ),
         )  # fmt: skip
+    for survey_id in range(1, 2 + extra):
+        surveys.put_survey(
+            conn,
+            surveys.StoredSurvey(
+                account_id=a, survey_id=survey_id, revision=survey_id, name=f"survey of {a}",
+                is_default=True, enabled=True, deleted=False, document={"owner": a},
+                created_ms=NOW, updated_ms=NOW,
+            ),
+        )  # fmt: skip
+        surveys.assign_skills(conn, a, survey_id, [f"skill-{survey_id}"])
+    surveys.put_state(
+        conn,
+        surveys.SurveyState(
+            account_id=a, conversation_id="conv-1", survey_id=1, status="open",
+            state_revision=1, answers=[{"owner": a}], last_action_ms=NOW, performed_by=a[:64],
+        ),
+    )  # fmt: skip
     for i in range(1 + extra):
         reported = record(
             conn,
@@ -386,6 +417,7 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "visits.put_page": visits.put_page(conn, a, *VISIT, "page-1", ["sec://late"], NOW + 70),
         "visits.next_context_id": visits.next_context_id(conn, a, *VISIT),
         "visits.add_offer": visits.add_offer(conn, a, *VISIT, offer(a, "2")),
+        "surveys.assign_skills": surveys.assign_skills(conn, a, 1, ["skill-1", "skill-late"]),
     }
 
 
