@@ -65,6 +65,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     survey: Survey
     state: SurveyState | None
     context: Context
+    conversation: Conversation
 
 
 def validated(document: Any) -> Survey:
@@ -178,6 +179,7 @@ def read_runtime(
         survey=survey,
         state=state,
         context=context(conversation, survey, state, now_ms),
+        conversation=conversation,
     )
 
 
@@ -212,8 +214,8 @@ def act(
 ) -> Context:
     """Save, submit or dismiss the conversation's survey, in one transaction."""
     runtime = read_runtime(conn, account_id, conversation_id, skill, now_ms)
-    conversation = _conversation(conn, account_id, conversation_id)
     survey, ctx, state = runtime.survey, runtime.context, runtime.state
+    conversation = runtime.conversation
     if ctx.autoCloseTimestamp and now_ms >= ctx.autoCloseTimestamp:
         raise Gone(
             f"the agent survey of conversation {conversation_id} closed at "
@@ -251,14 +253,15 @@ def act(
         survey_id=runtime.survey_id,
         status=status,
         state_revision=ctx.stateRevision + 1,
-        answers=[msgspec.to_builtins(s) for s in states] if action != "dismiss" else [],
+        # A dismissal keeps what was saved; it only ends the survey.
+        answers=[msgspec.to_builtins(s) for s in states]
+        if action != "dismiss"
+        else (state.answers if state else []),
         last_action_ms=now_ms if action != "save" else (state.last_action_ms if state else 0),
         submitted=state.submitted if state else None,
         submissions=state.submissions if state else 0,
         performed_by=agent_id if action != "save" else (state.performed_by if state else None),
     )
-    if action == "dismiss" and state is not None:
-        new.answers = state.answers
     if action == "submit":
         new.status = "submitted"
         new.submitted = [msgspec.to_builtins(a) for a in answers.submitted(survey, states)]

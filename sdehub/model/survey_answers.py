@@ -26,8 +26,6 @@ from sdehub.model.surveys import CHOICES, EA_FIELDS, SINGLE_CHOICE, Question, Su
 from sdehub.model.types import Event, Lead, LeadData, ServiceActivity, ServiceData, Transaction
 from sdehub.model.validation import FieldError, Path, format_path, validate
 
-Answers = list["QuestionState"]
-
 
 class QuestionState(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: Annotated[int, Meta(ge=1)]
