@@ -31,6 +31,7 @@ from sdehub.api.openapi import document
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
+from sdehub.api.surveys import SurveyApi
 from sdehub.api.webtag import WebTagApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.clock import Clock, SystemClock
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *WorkspaceApi(svc).operations(),
         *WebTagApi(svc).operations(),
         *MessagingHistory(svc).operations(),
+        *SurveyApi(svc).operations(),
     ]
     ops = Ops(svc, operations)
     operations.extend(ops.own_operations())

@@ -6,6 +6,7 @@
     ├── Forbidden               403
     ├── NotFound                404
     ├── Conflict                409
+    ├── Gone                    410
     ├── TooManyRequests         429  (carries Retry-After seconds)
     └── Unavailable             503
 
@@ -82,6 +83,11 @@ class NotFound(SdehubError):
 class Conflict(SdehubError):
     status = 409
     title = "Conflict"
+
+
+class Gone(SdehubError):
+    status = 410
+    title = "Gone"
 
 
 class TooManyRequests(SdehubError):

@@ -17,6 +17,7 @@ from sdehub.monitoring import Monitoring
 from sdehub.ratelimit import RateLimiter
 from sdehub.settings import Settings
 from sdehub.store import Database
+from sdehub.surveys import AgentSurveys
 from sdehub.tokens import Tokens
 
 
@@ -36,6 +37,7 @@ class Services:
     catalogs: Catalogs
     limiter: RateLimiter
     apikeys: ApiKeys
+    surveys: AgentSurveys
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -64,4 +66,5 @@ class Services:
             catalogs=Catalogs(db, clock),
             limiter=RateLimiter(settings.app_rate_limit),
             apikeys=ApiKeys(db, clock, accounts, emulator=settings.emulator),
+            surveys=AgentSurveys(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
         )

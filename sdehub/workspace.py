@@ -21,8 +21,10 @@ from sdehub.model.publicmodel import authenticated_data, sde_section, visitor_na
 from sdehub.store import Database, events
 from sdehub.store import accounts as account_store
 from sdehub.store import conversations as store
+from sdehub.store import surveys as survey_store
 from sdehub.store.accounts import User
 from sdehub.store.conversations import Consumer, Conversation, Message
+from sdehub.store.surveys import SurveyState
 from sdehub.tokens import IDP_ISSUER
 
 JSON = dict[str, Any]
@@ -37,6 +39,7 @@ class Snapshot:
     entries: list[Entry]
     messages: list[Message]
     agent: User | None
+    survey: SurveyState | None = None
 
 
 def iso(ms: int | None) -> str:
@@ -134,7 +137,7 @@ def build(snap: Snapshot) -> JSON:
                 "customizedQuestions": [],
             },
             "postChat": [],
-            "agentSurvey": [],
+            "agentSurvey": agent_survey(snap.survey),
         },
         "visitorInfo": {
             "visitorId": conv.consumer_id,
@@ -180,6 +183,23 @@ def build(snap: Snapshot) -> JSON:
     }
 
 
+def agent_survey(state: SurveyState | None) -> list[JSON]:
+    """The answers of the conversation's last submitted agent survey (drafts never show)."""
+    if state is None or state.status != "submitted" or not state.submitted:
+        return []
+    return [
+        {
+            "@scope": "session",
+            "@source": "agent survey",
+            "name": str(answer["questionId"]),
+            "displayName": answer["questionText"],
+            "time": iso(state.last_action_ms),
+            "value": ", ".join(str(a["answer"]) for a in answer["answers"]),
+        }
+        for answer in state.submitted
+    ]
+
+
 def _agent_info(account_id: str, agent: User | None) -> JSON:
     if agent is None:
         return {"accountId": account_id}
@@ -220,6 +240,7 @@ async def snapshot(
             entries=events.for_conversation(conn, account_id, conversation_id),
             messages=store.messages_of(conn, account_id, conversation_id),
             agent=account_store.get_user(conn, account_id, agent_id) if agent_id else None,
+            survey=survey_store.get_state(conn, account_id, conversation_id),
         )
 
     return await db.read(read)

@@ -40,6 +40,7 @@ from sdehub.store import (
     history,
     keys,
     quarantine,
+    surveys,
     tables,
     visits,
 )
@@ -47,7 +48,18 @@ from sdehub.store.events import Origin
 
 pytestmark = pytest.mark.anyio
 
-MODULES = (events, conversations, accounts, keys, quarantine, visits, catalogs, history, apikeys)
+MODULES = (
+    events,
+    conversations,
+    accounts,
+    keys,
+    quarantine,
+    visits,
+    catalogs,
+    history,
+    apikeys,
+    surveys,
+)
 NOW = 1_700_000_000_000
 
 # Every public function of the store modules, by how it is scoped.
@@ -93,6 +105,14 @@ READS = {
     "history.conversations_of_consumer",
     "apikeys.get_api_key",
     "apikeys.list_api_keys",
+    "surveys.collection_revision",
+    "surveys.next_survey_id",
+    "surveys.get_survey",
+    "surveys.list_surveys",
+    "surveys.default_survey",
+    "surveys.survey_of_skill",
+    "surveys.skill_assignments",
+    "surveys.get_state",
 }
 WRITES = {
     "events.append",
@@ -112,6 +132,7 @@ WRITES = {
     "visits.next_context_id",
     "visits.add_offer",
     "history.index_terms",
+    "surveys.assign_skills",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -134,6 +155,8 @@ RECORD_WRITES = {
     "catalogs.add_goal_event",
     "apikeys.put_api_key",
     "apikeys.add_api_key_if_absent",
+    "surveys.put_survey",
+    "surveys.put_state",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -156,6 +179,8 @@ ARGS: dict[str, Any] = {
     "limit": 100,
     "states": ["OPEN", "CLOSE"],
     "consumer_key": "key-1",
+    "survey_id": 1,
+    "skill_id": "skill-1",
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -333,6 +358,23 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
                 reached_ms=NOW + revision, campaign_id="campaign-1", details={"owner": a},
             ),
         )  # fmt: skip
+    for survey_id in range(1, 2 + extra):
+        surveys.put_survey(
+            conn,
+            surveys.StoredSurvey(
+                account_id=a, survey_id=survey_id, revision=survey_id, name=f"survey of {a}",
+                is_default=True, enabled=True, deleted=False, document={"owner": a},
+                created_ms=NOW, updated_ms=NOW,
+            ),
+        )  # fmt: skip
+        surveys.assign_skills(conn, a, survey_id, [f"skill-{survey_id}"])
+    surveys.put_state(
+        conn,
+        surveys.SurveyState(
+            account_id=a, conversation_id="conv-1", survey_id=1, status="open",
+            state_revision=1, answers=[{"owner": a}], last_action_ms=NOW, performed_by=a[:64],
+        ),
+    )  # fmt: skip
     for i in range(1 + extra):
         reported = record(
             conn,
@@ -409,6 +451,7 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "visits.put_page": visits.put_page(conn, a, *VISIT, "page-1", ["sec://late"], NOW + 70),
         "visits.next_context_id": visits.next_context_id(conn, a, *VISIT),
         "visits.add_offer": visits.add_offer(conn, a, *VISIT, offer(a, "2")),
+        "surveys.assign_skills": surveys.assign_skills(conn, a, 1, ["skill-1", "skill-late"]),
     }
 
 

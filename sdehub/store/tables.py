@@ -421,3 +421,50 @@ api_keys = sa.Table(
     sa.Column("created_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "consumer_key"),
 )
+
+# Agent surveys for messaging (spec/consume.md §4.2): one row per survey, its configuration as a
+# validated document; ``revision`` is drawn from one counter per account (the collection's
+# ``ac-revision``). Deleted surveys are kept (``deleted``), as LivePerson's account config does.
+agent_surveys = sa.Table(
+    "agent_surveys",
+    metadata,
+    _account(),
+    sa.Column("survey_id", sa.BigInteger, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("document", JSON, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("updated_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "survey_id"),
+)
+
+# A skill is assigned to at most one survey: the key says so.
+agent_survey_skills = sa.Table(
+    "agent_survey_skills",
+    metadata,
+    _account(),
+    sa.Column("skill_id", Id, nullable=False),
+    sa.Column("survey_id", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "skill_id"),
+)
+
+# The agent survey of one conversation at runtime (spec/consume.md §4.3): the answers saved or
+# submitted, and ``state_revision`` for optimistic concurrency (``x-lp-state-rev``).
+agent_survey_states = sa.Table(
+    "agent_survey_states",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("survey_id", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("state_revision", sa.Integer, nullable=False),
+    sa.Column("answers", JSON, nullable=False),
+    sa.Column("submitted", JSON, nullable=True),
+    sa.Column("submissions", sa.Integer, nullable=False),
+    sa.Column("performed_by", Id, nullable=True),
+    sa.Column("last_action_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id"),
+)
