@@ -29,7 +29,9 @@ from sdehub.model.types import wire_type
 from sdehub.model.validation import FieldError
 from sdehub.store import conversations as store
 from sdehub.store import events
+from sdehub.store import surveys as survey_store
 from sdehub.store.conversations import Conversation, Dialog, Message, Participant
+from sdehub.store.surveys import StoredSurvey, SurveyState
 
 JSON = dict[str, Any]
 
@@ -73,6 +75,8 @@ class Snapshot:
     messages: list[Message]
     participants: list[Participant]
     dialogs: list[Dialog]
+    survey: SurveyState | None = None
+    survey_config: StoredSurvey | None = None
 
 
 def lp_time(ms: int) -> str:
@@ -150,6 +154,7 @@ def _info(snap: Snapshot, now_ms: int) -> JSON:
         "source": "APP",
         "device": str((conv.client_properties or {}).get("deviceFamily", "UNKNOWN")),
     }
+    info["pendingAgentSurvey"] = snap.survey is not None and snap.survey.status == "open"
     if conv.csat and isinstance(conv.csat.get("csatRate"), int):
         info["csat"] = conv.csat["csatRate"]
     return {k: v for k, v in info.items() if v is not None}
@@ -235,6 +240,11 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
             out[empty] = []
     if "conversationSurveys" in want:
         out["conversationSurveys"] = []
+    if "latestAgentSurvey" in want and snap.survey is not None:
+        out["latestAgentSurvey"] = agent_survey(snap, main_dialog)
+    if "previouslySubmittedAgentSurveys" in want:
+        # Only the latest submission of a conversation's survey is kept.
+        out["previouslySubmittedAgentSurveys"] = []
     if "coBrowseSessions" in want:
         out["coBrowseSessions"] = {"coBrowseSessionsList": []}
     if "summary" in want:
@@ -245,6 +255,40 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
         out["sdes"] = sde_events(snap.entries, ask, authenticated=True)
     if "unAuthSdes" in want and ask.version >= 2:
         out["unAuthSdes"] = sde_events(snap.entries, ask, authenticated=False)
+    return out
+
+
+# Survey states as history names them (consume.md §2.6); "closed" is a timed-out open survey.
+_SURVEY_STATUS = {
+    "open": "OPEN",
+    "submitted": "SUBMITTED",
+    "dismissed": "DISMISSED",
+    "closed": "CLOSED",
+}
+
+
+def agent_survey(snap: Snapshot, dialog_id: str) -> JSON:
+    """``latestAgentSurvey``: the conversation's agent survey, its status and submitted answers."""
+    state, config = snap.survey, snap.survey_config
+    assert state is not None
+    status = _SURVEY_STATUS.get(state.status, state.status.upper())
+    out: JSON = {
+        "surveyStatus": status,
+        "statusReason": "timeout" if status == "CLOSED" else status,
+        "dialogId": dialog_id,
+        "surveyId": str(state.survey_id),
+        "acSurveyId": state.survey_id,
+        "acSurveyName": config.name if config else "",
+        "acSurveyRevision": config.revision if config else 0,
+        "surveySkillId": snap.conversation.skill_id or "-1",
+        "lastUpdateTime": state.last_action_ms,
+        "submittedAnswers": list(state.submitted or []) if status == "SUBMITTED" else [],
+    }
+    if state.performed_by:
+        out["performedByAgentId"] = state.performed_by
+    assigned = [p for p in snap.participants if p.role in AGENT_ROLES and p.left_ms is None]
+    if assigned:
+        out["assignedAgentId"] = assigned[-1].participant_id
     return out
 
 
@@ -262,6 +306,17 @@ def snapshots(conn: Connection, account_id: str, conversation_ids: Sequence[str]
                 messages=store.messages_of(conn, account_id, conversation_id),
                 participants=store.participants_of(conn, account_id, conversation_id),
                 dialogs=store.dialogs_of(conn, account_id, conversation_id),
+                **_survey(conn, account_id, conversation_id),
             )
         )
     return found
+
+
+def _survey(conn: Connection, account_id: str, conversation_id: str) -> dict[str, Any]:
+    state = survey_store.get_state(conn, account_id, conversation_id)
+    if state is None:
+        return {}
+    return {
+        "survey": state,
+        "survey_config": survey_store.get_survey(conn, account_id, state.survey_id),
+    }

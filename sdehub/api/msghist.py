@@ -23,7 +23,7 @@ from sdehub.model.validation import FieldError
 from sdehub.msghist import Ask
 from sdehub.services import Services
 from sdehub.store import history as history_store
-from sdehub.store.history import Criteria
+from sdehub.store.history import Criteria, SurveyFilter
 
 T = TypeVar("T")
 PREFIX = "/messaging_history/api/account/{accountId}/conversations"
@@ -207,23 +207,25 @@ def criteria(body: SearchBody, sort: str, now_ms: int) -> Criteria:
         duration_from=duration.from_,
         duration_to=duration.to,
         sde_matches=matches,
-        nothing=_no_survey_matches(body.agentSurveySearch),
+        survey=_survey_filter(body.agentSurveySearch),
         sort_by=field,
         descending=direction.lower() != "asc",
         now_ms=now_ms,
     )
 
 
-def _no_survey_matches(search: AgentSurveySearch | None) -> bool:
-    """No agent survey is stored on any conversation yet: a filter on survey content matches
-    nothing, and ``pendingAgentSurvey`` matches only when ``false`` is accepted."""
+def _survey_filter(search: AgentSurveySearch | None) -> SurveyFilter | None:
     if search is None:
-        return False
-    content = (search.questionId, search.questionName, search.questionKeywords,
-               search.answerKeywords, search.surveyId)  # fmt: skip
-    if any(content):
-        return True
-    return search.pendingAgentSurvey is not None and False not in search.pendingAgentSurvey
+        return None
+    wanted = SurveyFilter(
+        pending=search.pendingAgentSurvey or (),
+        survey_ids=search.surveyId or (),
+        question_ids=search.questionId or (),
+        question_names=search.questionName or (),
+        question_keywords=[k.lower() for k in search.questionKeywords or ()],
+        answer_keywords=[k.lower() for k in search.answerKeywords or ()],
+    )
+    return wanted
 
 
 class MessagingHistory:

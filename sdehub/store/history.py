@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sdehub.model.provenance import Entry
 from sdehub.model.sdesearch import Match, terms
 from sdehub.store.tables import (
+    agent_survey_states,
     consumers,
     conversations,
     messages,
@@ -32,6 +33,55 @@ from sdehub.store.tables import (
 )
 
 AGENT_ROLES = ("ASSIGNED_AGENT", "AGENT", "MANAGER", "READER")
+
+
+@dataclass(frozen=True)
+class SurveyFilter:
+    """``agentSurveySearch``: every list given must match (any of its values)."""
+
+    pending: Sequence[bool] = ()
+    survey_ids: Sequence[int] = ()
+    question_ids: Sequence[str] = ()
+    question_names: Sequence[str] = ()
+    question_keywords: Sequence[str] = ()
+    """Lower-case; found in a submitted question's text."""
+    answer_keywords: Sequence[str] = ()
+    """Lower-case; found in a submitted answer."""
+
+    @property
+    def about_content(self) -> bool:
+        """Whether it asks about the survey itself (not only whether one is pending)."""
+        return bool(
+            self.survey_ids or self.question_ids or self.question_names
+            or self.question_keywords or self.answer_keywords
+        )  # fmt: skip
+
+    def matches(self, status: str, survey_id: int, submitted: Sequence[Any]) -> bool:
+        if self.pending and (status == "open") not in self.pending:
+            return False
+        if self.survey_ids and survey_id not in self.survey_ids:
+            return False
+        questions = [a for a in submitted if isinstance(a, dict)]
+        if self.question_ids and not any(
+            str(a.get("questionId")) in self.question_ids for a in questions
+        ):
+            return False
+        texts = [str(a.get("questionText", "")) for a in questions]
+        if self.question_names and not any(t in self.question_names for t in texts):
+            return False
+        if self.question_keywords and not any(
+            k in t.lower() for t in texts for k in self.question_keywords
+        ):
+            return False
+        answers = [
+            str(item.get("answer", "")).lower()
+            for a in questions
+            for item in a.get("answers", [])
+            if isinstance(item, dict)
+        ]
+        return not self.answer_keywords or any(
+            k in answer for answer in answers for k in self.answer_keywords
+        )
 
 
 @dataclass(frozen=True)
@@ -52,7 +102,8 @@ class Criteria:
     sde_matches: Sequence[Match] = field(default_factory=tuple)
     """OR-ed; ``userUpdate`` matches look in the consumer's profile."""
     nothing: bool = False
-    """A filter no stored conversation can satisfy (e.g. agent-survey content, none stored)."""
+    """A filter no stored conversation can satisfy."""
+    survey: SurveyFilter | None = None
     sort_by: str = "start"
     descending: bool = True
     now_ms: int = 0
@@ -98,7 +149,39 @@ def _sde_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
     return c.conversation_id.in_(attributed)
 
 
-def _where(account_id: str, q: Criteria) -> list[sa.ColumnElement[bool]]:
+def _surveyed(conn: Connection, account_id: str, wanted: SurveyFilter) -> list[str]:
+    """Conversations whose agent survey matches. The answers are JSON documents, so they are
+    matched here rather than in SQL (one pass over the account's survey states)."""
+    s = agent_survey_states.c
+    found = conn.execute(
+        sa.select(s.conversation_id, s.status, s.survey_id, s.submitted).where(
+            s.account_id == account_id
+        )
+    )
+    return [
+        row.conversation_id
+        for row in found
+        if wanted.matches(row.status, row.survey_id, row.submitted or [])
+    ]
+
+
+def _survey_clause(
+    conn: Connection, account_id: str, wanted: SurveyFilter
+) -> sa.ColumnElement[bool]:
+    c = conversations.c
+    if wanted.about_content:
+        return c.conversation_id.in_(_surveyed(conn, account_id, wanted))
+    # Pending or not, alone: a conversation without a survey has none pending.
+    s = agent_survey_states.c
+    pending = sa.select(s.conversation_id).where(s.account_id == account_id, s.status == "open")
+    if set(wanted.pending) == {True}:
+        return c.conversation_id.in_(pending)
+    if set(wanted.pending) == {False}:
+        return c.conversation_id.not_in(pending)
+    return sa.true()
+
+
+def _where(conn: Connection, account_id: str, q: Criteria) -> list[sa.ColumnElement[bool]]:
     c = conversations.c
     where: list[sa.ColumnElement[bool]] = [
         c.account_id == account_id,
@@ -107,6 +190,8 @@ def _where(account_id: str, q: Criteria) -> list[sa.ColumnElement[bool]]:
     ]
     if q.nothing:
         where.append(sa.false())
+    if q.survey is not None:
+        where.append(_survey_clause(conn, account_id, q.survey))
     if q.end_from is not None and q.end_to is not None:
         where += [c.closed_ms >= q.end_from, c.closed_ms <= q.end_to]
     if q.states:
@@ -142,7 +227,7 @@ def search(
 ) -> tuple[int, list[str]]:
     """The number of matching conversations and the ids of one page of them."""
     c = conversations.c
-    where = _where(account_id, criteria)
+    where = _where(conn, account_id, criteria)
     count = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(*where))
     column = c.created_ms if criteria.sort_by == "start" else c.closed_ms
     order = column.desc() if criteria.descending else column.asc()
