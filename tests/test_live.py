@@ -208,3 +208,38 @@ async def test_another_accounts_bearer_and_conversations_are_refused(h: Harness)
         await ws.nothing()
     finally:
         await ws.__aexit__(None, None, None)
+
+
+async def test_an_agent_survey_answer_is_pushed(h: Harness) -> None:
+    from tests.test_agent_survey import SOLD, setup, submit
+
+    agent, conversation_id, _ = await setup(h)
+    ws = await connect(h, agent)
+    try:
+        assert await bind(ws, conversation_id, "SDE.transaction") == [("SDE.transaction", [])]
+        assert await bind(ws, conversation_id, "surveyQuestions.agentSurvey", id=2) == [
+            ("surveyQuestions.agentSurvey", [])
+        ]
+        r = await submit(h, agent, conversation_id, SOLD, 0)
+        assert r.status_code == 200, r.text
+        pushed = dict([await push(ws), await push(ws)])
+        assert [t["orderId"] for t in pushed["SDE.transaction"]] == ["o-1"]
+        assert [a["displayName"] for a in pushed["surveyQuestions.agentSurvey"]] == [
+            "Outcome",
+            "Order",
+        ]
+    finally:
+        await ws.__aexit__(None, None, None)
+
+
+async def test_a_closed_socket_leaves_no_subscription_behind(h: Harness) -> None:
+    agent = await h.agent()
+    connector = await h.connector()
+    conversation_id = await h.open_conversation(connector)
+    ws = await connect(h, agent)
+    await bind(ws, conversation_id, "chatTranscript.lines")
+    assert h.svc.channels._local  # listening to the conversation, its consumer ...
+    await ws.__aexit__(None, None, None)
+    assert h.svc.channels._local == {}
+    r = await h.post_send(connector, text(conversation_id, "anyone?"))
+    assert r.status_code == 200

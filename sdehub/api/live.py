@@ -25,6 +25,9 @@ from sdehub.tokens import AgentClaims
 PATH = "/api/account/{accountId}/agent-workspace/ws"
 AUTH_TIMEOUT_S = 10
 CLOSE_UNAUTHORIZED = 4401
+# How a send or receive fails once the client has gone: Starlette's own disconnect, its
+# RuntimeError after a close, or the server's OSError on a dropped connection.
+GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 class LiveApi:
@@ -64,13 +67,15 @@ class LiveApi:
         await ws.send_json({"type": "ready", "agentId": agent.user_id})
 
         async def notifications() -> None:
-            async for channel, _ in session.subscriber:
-                await session.changed(channel)
+            with contextlib.suppress(*GONE):
+                async for channel, _ in session.subscriber:
+                    await session.changed(channel)
+            tg.cancel_scope.cancel()  # the client went away while being pushed to
 
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(notifications)
-                with contextlib.suppress(WebSocketDisconnect):
+                with contextlib.suppress(*GONE):
                     await self._requests(ws, session)
                 tg.cancel_scope.cancel()
         finally:
