@@ -71,6 +71,9 @@ async def test_get_answers_the_value_at_a_path(h: Harness) -> None:
         assert m["type"] == "error" and m["id"] == 4
         await ws.send_text("not json")
         assert (await ws.receive())["type"] == "error"
+        await ws.send_bytes(b'{"type": "get", "id": 5, "conversationId": "x", "key": "SDE"}')
+        m = await ws.receive()
+        assert m["type"] == "error" and m["id"] == 5  # a binary frame is read as JSON too
     finally:
         await ws.__aexit__(None, None, None)
 

@@ -63,6 +63,9 @@ class WsClient:
     async def send_text(self, text: str) -> None:
         await self._to_app.put({"type": "websocket.receive", "text": text})
 
+    async def send_bytes(self, data: bytes) -> None:
+        await self._to_app.put({"type": "websocket.receive", "bytes": data})
+
     async def receive(self, timeout: float = 5) -> dict[str, Any]:
         message = await asyncio.wait_for(self._from_app.get(), timeout)
         if message["type"] == "websocket.close":

@@ -25,9 +25,6 @@ from sdehub.tokens import AgentClaims
 PATH = "/api/account/{accountId}/agent-workspace/ws"
 AUTH_TIMEOUT_S = 10
 CLOSE_UNAUTHORIZED = 4401
-# How a send or receive fails once the client has gone: Starlette's own disconnect, its
-# RuntimeError after a close, or the server's OSError on a dropped connection.
-GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 class LiveApi:
@@ -43,7 +40,7 @@ class LiveApi:
         try:
             if header is None:
                 with anyio.fail_after(AUTH_TIMEOUT_S):
-                    first = decode(await ws.receive_text())
+                    first = decode(await _frame(ws))
                 if not isinstance(first, Auth):
                     raise _NotAuthenticated("the first message must be {type: auth, token}")
                 header = f"Bearer {first.token}"
@@ -63,11 +60,20 @@ class LiveApi:
             return
         if agent is None:
             return
-        session = Session(self.svc.db, self.svc.channels, account_id, agent.user_id, ws.send_json)
+
+        async def send(message: dict[str, Any]) -> None:
+            try:
+                await ws.send_json(message)
+            except (RuntimeError, OSError) as exc:
+                # A send after the client went away: Starlette's RuntimeError once closed, the
+                # server's OSError on a dropped connection. Either way the session is over.
+                raise WebSocketDisconnect(1006) from exc
+
+        session = Session(self.svc.db, self.svc.channels, account_id, agent.user_id, send)
         await ws.send_json({"type": "ready", "agentId": agent.user_id})
 
         async def notifications() -> None:
-            with contextlib.suppress(*GONE):
+            with contextlib.suppress(WebSocketDisconnect):
                 async for channel, _ in session.subscriber:
                     await session.changed(channel)
             tg.cancel_scope.cancel()  # the client went away while being pushed to
@@ -75,7 +81,7 @@ class LiveApi:
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(notifications)
-                with contextlib.suppress(*GONE):
+                with contextlib.suppress(WebSocketDisconnect):
                     await self._requests(ws, session)
                 tg.cancel_scope.cancel()
         finally:
@@ -83,7 +89,7 @@ class LiveApi:
 
     async def _requests(self, ws: WebSocket, session: Session) -> None:
         while True:
-            raw = await ws.receive_text()
+            raw = await _frame(ws)
             try:
                 message = decode(raw)
             except msgspec.MsgspecError as exc:
@@ -96,7 +102,16 @@ class _NotAuthenticated(Exception):
     pass
 
 
-def _id_of(raw: str) -> Any:
+async def _frame(ws: WebSocket) -> str | bytes:
+    """The next message's text; binary frames are taken as UTF-8 JSON too."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    data: str | bytes = message.get("text") or message.get("bytes") or b""
+    return data
+
+
+def _id_of(raw: str | bytes) -> Any:
     """The ``id`` of a message that failed to decode, when there is one to echo."""
     try:
         data = msgspec.json.decode(raw)
