@@ -91,6 +91,18 @@ class Subscriber:
         """The next message as (channel, data); None once closed."""
         return await self._queue.get()
 
+    def pending(self) -> list[tuple[str, bytes]]:
+        """The messages already waiting, without waiting for more (to handle a burst at once);
+        the end of a closed subscriber stays queued for :meth:`get`."""
+        found: list[tuple[str, bytes]] = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is None:
+                self._queue.put_nowait(None)
+                break
+            found.append(item)
+        return found
+
     async def __aiter__(self) -> AsyncIterator[tuple[str, bytes]]:
         while (item := await self.get()) is not None:
             yield item

@@ -190,11 +190,11 @@ class Session:
             await self.subscriber.remove(*watched.channels())
         await self._send({"type": "ok", "id": message.id})
 
-    async def changed(self, channel: str) -> None:
-        """A notification arrived: push what changed in the conversations it concerns."""
+    async def changed(self, channels: set[str]) -> None:
+        """Notifications arrived: push what changed in the conversations they concern."""
         async with self._lock:
             for conversation_id, watched in list(self._watched.items()):
-                if channel in watched.channels():
+                if not channels.isdisjoint(watched.channels()):
                     await self._refresh(conversation_id, watched)
 
     async def _refresh(self, conversation_id: str, watched: Watched) -> None:

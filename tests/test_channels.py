@@ -86,3 +86,16 @@ async def test_publishing_with_no_subscriber_is_harmless(channels: Channels) -> 
     await sub.add("nobody")
     await channels.publish("nobody", b"y")
     assert await next_message(sub) == ("nobody", b"y")
+
+
+async def test_pending_takes_a_burst_without_waiting(channels: Channels) -> None:
+    sub = channels.subscriber()
+    await sub.add("a", "b")
+    assert sub.pending() == []
+    for name in ("a", "b", "a"):
+        await channels.publish(name, b"")
+    assert sub.pending() == [("a", b""), ("b", b""), ("a", b"")]
+    await channels.publish("a", b"1")
+    await sub.close()
+    assert sub.pending() == [("a", b"1")]
+    assert await next_message(sub) is None

@@ -246,3 +246,21 @@ async def test_a_closed_socket_leaves_no_subscription_behind(h: Harness) -> None
     assert h.svc.channels._local == {}
     r = await h.post_send(connector, text(conversation_id, "anyone?"))
     assert r.status_code == 200
+
+
+async def test_a_burst_of_lines_arrives_complete_and_in_order(h: Harness) -> None:
+    agent = await h.agent()
+    connector = await h.connector()
+    conversation_id = await h.open_conversation(connector)
+    ws = await connect(h, agent)
+    try:
+        await bind(ws, conversation_id, "chatTranscript.lines")
+        for i in range(5):
+            await h.post_send(connector, text(conversation_id, f"m{i}", req_id=i))
+        got: list[str] = []
+        while len(got) < 5:  # pushes may be coalesced: however many, none lost or repeated
+            got += [line["text"] for line in (await push(ws))[1]]
+        assert got == [f"m{i}" for i in range(5)]
+        await ws.nothing()
+    finally:
+        await ws.__aexit__(None, None, None)

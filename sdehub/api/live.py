@@ -75,7 +75,9 @@ class LiveApi:
         async def notifications() -> None:
             with contextlib.suppress(WebSocketDisconnect):
                 async for channel, _ in session.subscriber:
-                    await session.changed(channel)
+                    # A burst of writes (a connector sending lines) rebuilds each model once.
+                    more = session.subscriber.pending()
+                    await session.changed({channel, *(name for name, _ in more)})
             tg.cancel_scope.cancel()  # the client went away while being pushed to
 
         try:
