@@ -19,12 +19,14 @@ from starlette.responses import Response
 
 import sdehub
 from sdehub.api.admin import AdminApi
+from sdehub.api.agents import AgentsApi
 from sdehub.api.agentvep import AgentVep
 from sdehub.api.common import ErrorBody, render_error
 from sdehub.api.connector import Connector
 from sdehub.api.csds import Domains
 from sdehub.api.fastpath import FastPath, FastRoute
 from sdehub.api.idp import Idp
+from sdehub.api.live import LiveApi
 from sdehub.api.monitoring import MonitoringApi
 from sdehub.api.msghist import MessagingHistory
 from sdehub.api.openapi import document
@@ -128,6 +130,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
         *MonitoringApi(svc).operations(),
+        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id}.
+        *AgentsApi(svc).operations(),
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
@@ -142,6 +146,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc.db.migrate()
         svc.db.start()
+        await svc.channels.start()
         if settings.seed_file:
             await load_seed_file(svc, settings.seed_file)
         log.info(
@@ -153,6 +158,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         try:
             yield
         finally:
+            await svc.channels.close()
             await svc.db.close()
 
     table = routes(operations)
@@ -163,7 +169,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     ]
     assert all(op.path.startswith(ACCOUNT_PREFIX) for op in operations if op.fast)
     app = Starlette(
-        routes=table,
+        # The websocket is outside the OpenAPI operations (docs/agent-workspace.md describes it).
+        routes=[*table, LiveApi(svc).route()],
         middleware=[
             Middleware(RequestLog, metrics=svc.metrics),
             Middleware(FastPath, routes=fast),

@@ -17,6 +17,7 @@ from sdehub.errors import SdehubError
 from sdehub.requestlog import configure_logging
 from sdehub.services import Services
 from sdehub.settings import SETTINGS, Settings, SettingsError, parse
+from sdehub.store.accounts import User
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -441,6 +442,12 @@ def agents() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=False)
 @click.option("--nickname")
 @click.option("--email")
+@click.option(
+    "--skill",
+    "skills",
+    multiple=True,
+    help="A skill id of the account's catalog (repeatable); given, they replace the agent's.",
+)
 @settings_options
 def agents_add(
     account_id: str,
@@ -448,18 +455,24 @@ def agents_add(
     password: str,
     nickname: str | None,
     email: str | None,
+    skills: tuple[str, ...],
     db: str | None,
     settings_pairs: tuple[tuple[str, str], ...],
 ) -> None:
     """Add or update an agent."""
     settings = load_settings(db, settings_pairs)
-    user = with_services(
-        settings,
-        lambda svc: svc.accounts.put_user(
+
+    async def add(svc: Services) -> User:
+        user = await svc.accounts.put_user(
             account_id, login, password, nickname=nickname, email=email
-        ),
-    )
-    click.echo(f"agent {login} (id {user.user_id}) on account {account_id}")
+        )
+        if skills:
+            await svc.agents.set_skills(account_id, user.user_id, skills)
+        return user
+
+    user = with_services(settings, add)
+    suffix = f" with skills {', '.join(skills)}" if skills else ""
+    click.echo(f"agent {login} (id {user.user_id}) on account {account_id}{suffix}")
 
 
 @main.group()

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy.engine import Connection
 
+from sdehub.channels import Changes
 from sdehub.clock import Clock
 from sdehub.errors import BadRequest, Unauthorized
 from sdehub.ingest import record
@@ -115,10 +116,13 @@ def _str(value: Any) -> str | None:
 
 
 class BrandIdentity:
-    def __init__(self, db: Database, clock: Clock, *, window_ms: int) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, window_ms: int, changes: Changes | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
         self._window_ms = window_ms
+        self._changes = changes
 
     async def register(self, account_id: str, ext_consumer_id: str) -> str:
         """A consumer known by the brand's own id (ConsumerJWS); returns its consumer id."""
@@ -163,6 +167,8 @@ class BrandIdentity:
         )
 
         await self._db.write(_sign_in, consumer, sdes, origin, now, self._window_ms)
+        if self._changes is not None:
+            await self._changes.consumer(account_id, consumer_id)
         return consumer_id
 
     async def verify(self, account_id: str, id_token: str) -> dict[str, Any]:

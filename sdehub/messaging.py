@@ -22,6 +22,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub import campaigns
+from sdehub.channels import Changes
 from sdehub.clock import Clock
 from sdehub.envelopes import Item, decode_batch, decode_single
 from sdehub.errors import BadRequest
@@ -90,22 +91,34 @@ class Messaging:
         *,
         attribution_hours: int = 12,
         new_id: Callable[[int], str] | None = None,
+        changes: Changes | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self.window_ms = attribution_hours * HOUR_MS
         self.new_id = new_id or time_ordered_id
+        self._changes = changes
+
+    async def _changed(self, caller: Caller) -> None:
+        # Everything a consumer's request writes belongs to its own conversations (messages,
+        # closes, SDEs attributed by consumer): announced by consumer, see sdehub.channels.
+        if self._changes is not None:
+            await self._changes.consumer(caller.account_id, caller.consumer.consumer_id)
 
     async def conversation(self, caller: Caller, items: list[Item]) -> list[Reply]:
         check_batch_order(items)
         now = self._clock.now_ms()
-        return await self._db.write(
+        replies: list[Reply] = await self._db.write(
             create_conversation, caller, items, self.new_id(now), now, self.window_ms
         )
+        await self._changed(caller)
+        return replies
 
     async def send(self, caller: Caller, item: Item) -> SendReply:
         now = self._clock.now_ms()
-        return await self._db.write(send_request, caller, item, now, self.window_ms)
+        reply: SendReply = await self._db.write(send_request, caller, item, now, self.window_ms)
+        await self._changed(caller)
+        return reply
 
     # The Connector API's way: the request body travels to the writer as it arrived (cheaper to
     # send across processes than the decoded objects) and the reply comes back as JSON bytes.
@@ -114,14 +127,20 @@ class Messaging:
         """:meth:`conversation` for a body that decoded to ``items``; the reply as JSON."""
         check_batch_order(items)
         now = self._clock.now_ms()
-        return await self._db.write(
+        reply: bytes = await self._db.write(
             conversation_from_json, caller.astuple(), body, self.new_id(now), now, self.window_ms
         )
+        await self._changed(caller)
+        return reply
 
     async def send_json(self, caller: Caller, body: bytes) -> bytes:
         """:meth:`send` for a body that decodes to one request; the reply as JSON."""
         now = self._clock.now_ms()
-        return await self._db.write(send_from_json, caller.astuple(), body, now, self.window_ms)
+        reply: bytes = await self._db.write(
+            send_from_json, caller.astuple(), body, now, self.window_ms
+        )
+        await self._changed(caller)
+        return reply
 
 
 # --- inside the write transaction (these run in the writer) ----------------------------

@@ -31,6 +31,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub import campaigns, targeting
+from sdehub.channels import Changes
 from sdehub.clock import Clock
 from sdehub.errors import BadRequest, NotFound
 from sdehub.ingest import record
@@ -351,11 +352,21 @@ class Monitoring:
         *,
         session_hours: float,
         attribution_hours: int,
+        changes: Changes | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._lifetime_ms = int(session_hours * HOUR_MS)
         self._window_ms = attribution_hours * HOUR_MS
+        self._changes = changes
+
+    async def _written(self, call: Call) -> Outcome:
+        outcome: Outcome = await self._db.write(visit_write, call)
+        # SDEs of a visit belong to the visit's conversations (sdehub.ingest): announced by
+        # visit; a new visit has none yet.
+        if self._changes is not None and not outcome.created:
+            await self._changes.visit(call.account_id, outcome.visitor_id, outcome.session_id)
+        return outcome
 
     def call(
         self,
@@ -389,12 +400,12 @@ class Monitoring:
         )
 
     async def report(self, call: Call) -> Outcome:
-        return await self._db.write(visit_write, call)
+        return await self._written(call)
 
     async def engagement(self, call: Call) -> Outcome:
         """Record the call; the outcome carries the open conversation of the visit, or the
         engagement targeting offers (decided in the same write)."""
-        return await self._db.write(visit_write, call)
+        return await self._written(call)
 
     async def view(self, account_id: str, visitor_id: str, session_id: str) -> VisitView | None:
         return await self._db.read(lambda c: read_view(c, account_id, visitor_id, session_id))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sdehub.accounts import Accounts
+from sdehub.agents import Agents
 from sdehub.apikeys import ApiKeys
 from sdehub.campaigns import Catalogs
+from sdehub.channels import Changes, Channels
 from sdehub.clock import Clock
 from sdehub.identity import BrandIdentity
 from sdehub.ingest import HOUR_MS, Quarantine
@@ -38,6 +40,8 @@ class Services:
     limiter: RateLimiter
     apikeys: ApiKeys
     surveys: AgentSurveys
+    channels: Channels
+    agents: Agents
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -46,6 +50,8 @@ class Services:
         db.on_commit = metrics.on_commit
         keys = KeyRing(db, clock)
         accounts = Accounts(db, clock, emulator=settings.emulator)
+        channels = Channels()
+        changes = Changes(channels)
         return cls(
             settings=settings,
             clock=clock,
@@ -54,17 +60,26 @@ class Services:
             accounts=accounts,
             keys=keys,
             tokens=Tokens(keys, clock, app_jwt_ttl=settings.app_jwt_ttl),
-            identity=BrandIdentity(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
+            identity=BrandIdentity(
+                db, clock, window_ms=settings.attribution_hours * HOUR_MS, changes=changes
+            ),
             quarantine=Quarantine(db, clock, on_keep=metrics.on_quarantine),
-            messaging=Messaging(db, clock, attribution_hours=settings.attribution_hours),
+            messaging=Messaging(
+                db, clock, attribution_hours=settings.attribution_hours, changes=changes
+            ),
             monitoring=Monitoring(
                 db,
                 clock,
                 session_hours=settings.monitoring_session_hours,
                 attribution_hours=settings.attribution_hours,
+                changes=changes,
             ),
             catalogs=Catalogs(db, clock),
             limiter=RateLimiter(settings.app_rate_limit),
             apikeys=ApiKeys(db, clock, accounts, emulator=settings.emulator),
-            surveys=AgentSurveys(db, clock, window_ms=settings.attribution_hours * HOUR_MS),
+            surveys=AgentSurveys(
+                db, clock, window_ms=settings.attribution_hours * HOUR_MS, changes=changes
+            ),
+            channels=channels,
+            agents=Agents(db, clock, changes),
         )

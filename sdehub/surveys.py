@@ -30,6 +30,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub import campaigns
+from sdehub.channels import Changes
 from sdehub.clock import Clock
 from sdehub.errors import BadRequest, Conflict, Forbidden, Gone, NotFound
 from sdehub.ingest import record
@@ -353,10 +354,13 @@ def _check_agent(conn: Connection, account_id: str, conversation_id: str, agent_
 class AgentSurveys:
     """The operations of both APIs, in the server's process."""
 
-    def __init__(self, db: Database, clock: Clock, *, window_ms: int) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, window_ms: int, changes: Changes | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
         self._window_ms = window_ms
+        self._changes = changes
 
     async def list_all(
         self, account_id: str, *, include_deleted: bool
@@ -400,7 +404,10 @@ class AgentSurveys:
         expected: int | None,
         agent_id: str,
     ) -> Context:
-        return await self._db.write(
+        ctx: Context = await self._db.write(
             act, account_id, conversation_id, skill, action, states, expected, agent_id,
             self._clock.now_ms(), self._window_ms,
         )  # fmt: skip
+        if self._changes is not None:
+            await self._changes.conversation(account_id, conversation_id)
+        return ctx

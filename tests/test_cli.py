@@ -177,3 +177,15 @@ def test_demo_banner_is_a_runnable_flow() -> None:
     assert '"brandId":"A"' in text
     assert "/api/account/A/agent-workspace/conversations/conv-1/public-model" in text
     assert "{account}" not in text and "{pick" not in text
+
+
+def test_agents_add_sets_skills_of_the_catalog(tmp_path: Path) -> None:
+    db = str(tmp_path / "skills.db")
+    run("accounts", "add", "4003", "--db", db)
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"skills": [{"id": 11, "name": "Sales"}]}))
+    assert run("campaigns", "import", "4003", str(catalog), "--db", db).exit_code == 0
+    result = run("agents", "add", "4003", "ann", "--password", "pw", "--skill", "11", "--db", db)
+    assert result.exit_code == 0 and "with skills 11" in result.output
+    result = run("agents", "add", "4003", "bob", "--password", "pw", "--skill", "99", "--db", db)
+    assert result.exit_code == 1 and "no skill '99'" in result.output

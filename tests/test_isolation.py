@@ -33,6 +33,7 @@ from sdehub.model.types import (
 from sdehub.store import (
     Database,
     accounts,
+    agents,
     apikeys,
     catalogs,
     conversations,
@@ -59,6 +60,7 @@ MODULES = (
     history,
     apikeys,
     surveys,
+    agents,
 )
 NOW = 1_700_000_000_000
 
@@ -113,6 +115,11 @@ READS = {
     "surveys.survey_of_skill",
     "surveys.skill_assignments",
     "surveys.get_state",
+    "agents.skills_of",
+    "agents.waiting",
+    "agents.held_by",
+    "agents.holder_of",
+    "agents.transfers_of",
 }
 WRITES = {
     "events.append",
@@ -133,6 +140,10 @@ WRITES = {
     "visits.add_offer",
     "history.index_terms",
     "surveys.assign_skills",
+    "agents.set_skills",
+    "agents.lock_conversation",
+    "agents.assign",
+    "agents.leave",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -157,6 +168,7 @@ RECORD_WRITES = {
     "apikeys.add_api_key_if_absent",
     "surveys.put_survey",
     "surveys.put_state",
+    "agents.add_transfer",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -181,6 +193,7 @@ ARGS: dict[str, Any] = {
     "consumer_key": "key-1",
     "survey_id": 1,
     "skill_id": "skill-1",
+    "skill_ids": ["skill-1"],
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -375,6 +388,22 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             state_revision=1, answers=[{"owner": a}], last_action_ms=NOW, performed_by=a[:64],
         ),
     )  # fmt: skip
+    agents.set_skills(conn, a, "user-1", ["skill-1"])
+    agents.assign(conn, a, "conv-1", "user-1", NOW)
+    conversations.add_conversation(
+        conn,
+        conversations.Conversation(
+            account_id=a, conversation_id="conv-queue", consumer_id="consumer-q", state="OPEN",
+            created_ms=NOW, skill_id="skill-1", context={"owner": a},
+        ),
+    )  # fmt: skip
+    agents.add_transfer(
+        conn,
+        agents.Transfer(
+            account_id=a, conversation_id="conv-1", number=0, from_agent_id="user-1",
+            from_skill_id=None, to_skill_id="skill-1", reason=f"reason {a}", transferred_ms=NOW,
+        ),
+    )  # fmt: skip
     for i in range(1 + extra):
         reported = record(
             conn,
@@ -452,6 +481,10 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "visits.next_context_id": visits.next_context_id(conn, a, *VISIT),
         "visits.add_offer": visits.add_offer(conn, a, *VISIT, offer(a, "2")),
         "surveys.assign_skills": surveys.assign_skills(conn, a, 1, ["skill-1", "skill-late"]),
+        "agents.set_skills": agents.set_skills(conn, a, "user-1", ["skill-late"]),
+        "agents.lock_conversation": agents.lock_conversation(conn, a, "conv-1"),
+        "agents.leave": agents.leave(conn, a, "conv-1", "user-1", NOW + 80),
+        "agents.assign": agents.assign(conn, a, "conv-queue", "user-2", NOW + 80),
     }
 
 

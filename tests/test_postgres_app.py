@@ -6,6 +6,7 @@ PostgreSQL too, with a fresh account per test (the database is shared by the ses
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -81,3 +82,19 @@ async def test_nul_characters_are_refused_alike(
         assert r.json()["body"]["errors"][0]["path"] == "$[0].body.firstName"
         q = await h.client.get(f"/api/account/{account}/quarantine", headers=await h.agent(account))
         assert q.json()["items"][0]["body"] == raw
+
+
+async def test_concurrent_accepts_on_postgres_give_one_agent_the_conversation(
+    make_harness: HarnessFactory, postgres_url: str, account: str
+) -> None:
+    async with make_harness(db=postgres_url) as h:
+        agents = [await h.agent(account, f"agent-{i}") for i in range(4)]
+        conversation_id = await h.open_conversation(await h.connector(account), account=account)
+        url = f"/api/account/{account}/agent-workspace/conversations/{conversation_id}/accept"
+        answers = await asyncio.gather(*(h.client.post(url, headers=a) for a in agents))
+        assert sorted(r.status_code for r in answers) == [200, 409, 409, 409]
+        r = await h.client.post(
+            f"/api/account/{account}/agent-workspace/conversations/{conversation_id}/close",
+            headers=agents[[r.status_code for r in answers].index(200)],
+        )
+        assert r.status_code == 204

@@ -45,8 +45,13 @@ def render_error(exc: SdehubError, request: Request) -> Response:
 
 async def require_agent(svc: Services, request: Request, account_id: str) -> AgentClaims:
     """The agent behind the request's bearer; its login session must still be live."""
+    return await agent_of(svc, account_id, request.headers.get("authorization"))
+
+
+async def agent_of(svc: Services, account_id: str, authorization: str | None) -> AgentClaims:
+    """:func:`require_agent` for a bearer that did not come in a request's header."""
     await svc.accounts.get(account_id)
-    claims = await svc.tokens.verify_agent(account_id, request.headers.get("authorization"))
+    claims = await svc.tokens.verify_agent(account_id, authorization)
     session = await svc.accounts.session(account_id, claims.session_id)
     if session is None or session.revoked or session.expires_ms <= svc.clock.now_ms():
         raise Unauthorized("the login session has ended; log in again")

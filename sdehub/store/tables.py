@@ -468,3 +468,29 @@ agent_survey_states = sa.Table(
     sa.Column("last_action_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "conversation_id"),
 )
+
+# An agent's skills (users x catalog skills); the agent workspace queue offers an agent the
+# conversations waiting for these skills.
+agent_skills = sa.Table(
+    "agent_skills",
+    metadata,
+    _account(),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("skill_id", Id, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "user_id", "skill_id"),
+)
+
+# Transfers of a conversation to another skill, numbered per conversation (0, 1, ...).
+transfers = sa.Table(
+    "transfers",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("from_agent_id", Id, nullable=False),
+    sa.Column("from_skill_id", Id, nullable=True),
+    sa.Column("to_skill_id", Id, nullable=True),
+    sa.Column("reason", sa.String(512), nullable=True),
+    sa.Column("transferred_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id", "number"),
+)
