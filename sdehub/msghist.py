@@ -13,23 +13,28 @@ oldest first unless a ``cappingConfiguration`` orders a type newest first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub import campaigns
 from sdehub.errors import BadRequest
 from sdehub.model.history import history_event
 from sdehub.model.naming import BY_HISTORY_KEY, naming
 from sdehub.model.provenance import Entry
 from sdehub.model.types import wire_type
 from sdehub.model.validation import FieldError
+from sdehub.store import accounts as account_store
+from sdehub.store import agents as agent_store
 from sdehub.store import conversations as store
 from sdehub.store import events
 from sdehub.store import surveys as survey_store
+from sdehub.store.accounts import User
+from sdehub.store.agents import Transfer
 from sdehub.store.conversations import Conversation, Dialog, Message, Participant
 from sdehub.store.surveys import StoredSurvey, SurveyState
 
@@ -77,6 +82,10 @@ class Snapshot:
     dialogs: list[Dialog]
     survey: SurveyState | None = None
     survey_config: StoredSurvey | None = None
+    transfers: Sequence[Transfer] = ()
+    agents: Mapping[str, User] = field(default_factory=dict)
+    skills: Mapping[str, str] = field(default_factory=dict)
+    """Skill names by id (the account's catalog)."""
 
 
 def lp_time(ms: int) -> str:
@@ -235,7 +244,9 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
     ):
         if section in want:
             out[section] = [_participant(p, main_dialog) for p in chosen]
-    for empty in ("transfers", "interactions", "messageScores", "messageStatuses", "skillChanges"):
+    if "transfers" in want:
+        out["transfers"] = [_transfer(snap, t, main_dialog) for t in snap.transfers]
+    for empty in ("interactions", "messageScores", "messageStatuses", "skillChanges"):
         if empty in want:  # sdehub records none of these yet
             out[empty] = []
     if "conversationSurveys" in want:
@@ -255,6 +266,40 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
         out["sdes"] = sde_events(snap.entries, ask, authenticated=True)
     if "unAuthSdes" in want and ask.version >= 2:
         out["unAuthSdes"] = sde_events(snap.entries, ask, authenticated=False)
+    return out
+
+
+def _skill(snap: Snapshot, skill_id: str | None) -> tuple[int, str]:
+    if skill_id is None:
+        return -1, "Unassigned"
+    number = int(skill_id) if skill_id.lstrip("-").isdigit() else -1
+    return number, snap.skills.get(skill_id, skill_id)
+
+
+def _transfer(snap: Snapshot, t: Transfer, dialog_id: str) -> JSON:
+    """A ``transfers[]`` item: an agent sent the conversation back to a skill's queue."""
+    source_id, source_name = _skill(snap, t.from_skill_id)
+    target_id, target_name = _skill(snap, t.to_skill_id)
+    agent = snap.agents.get(t.from_agent_id)
+    out: JSON = {
+        "timeL": t.transferred_ms,
+        "time": lp_time(t.transferred_ms),
+        "assignedAgentId": "null",  # back to a queue: nobody holds it yet
+        "targetSkillId": target_id,
+        "targetSkillName": target_name,
+        "reason": "Skill",
+        "by": t.from_agent_id,
+        "sourceSkillId": source_id,
+        "sourceSkillName": source_name,
+        "sourceAgentId": t.from_agent_id,
+        "dialogId": dialog_id,
+    }
+    if agent is not None:
+        out["sourceAgentFullName"] = agent.full_name or agent.login_name
+        out["sourceAgentLoginName"] = agent.login_name
+        out["sourceAgentNickname"] = agent.nickname or agent.login_name
+    if t.reason:
+        out["contextData"] = {"transferReason": t.reason}
     return out
 
 
@@ -307,9 +352,24 @@ def snapshots(conn: Connection, account_id: str, conversation_ids: Sequence[str]
                 participants=store.participants_of(conn, account_id, conversation_id),
                 dialogs=store.dialogs_of(conn, account_id, conversation_id),
                 **_survey(conn, account_id, conversation_id),
+                **_transfers(conn, account_id, conversation_id),
             )
         )
     return found
+
+
+def _transfers(conn: Connection, account_id: str, conversation_id: str) -> dict[str, Any]:
+    transfers = agent_store.transfers_of(conn, account_id, conversation_id)
+    if not transfers:
+        return {}
+    agents = {}
+    for user_id in {t.from_agent_id for t in transfers}:
+        user = account_store.get_user(conn, account_id, user_id)
+        if user is not None:
+            agents[user_id] = user
+    compiled = campaigns.current(conn, account_id)
+    skills = {str(s.id): s.name for s in compiled.catalog.skills} if compiled else {}
+    return {"transfers": transfers, "agents": agents, "skills": skills}
 
 
 def _survey(conn: Connection, account_id: str, conversation_id: str) -> dict[str, Any]:

@@ -159,6 +159,26 @@ async def test_a_transfer_returns_the_conversation_to_another_queue(h: Harness) 
         (0, sales.id, "11", "12"),
         (1, support.id, "12", "11"),
     ]
+    # Messaging Interactions reports them as LivePerson's transfers records.
+    r = await h.client.post(
+        f"/messaging_history/api/account/{ACCOUNT}/conversations/conversation/search",
+        headers=sales.headers,
+        json={"conversationId": conversation_id, "contentToRetrieve": ["transfers"]},
+    )
+    assert r.status_code == 200, r.text
+    transfers = r.json()["conversationHistoryRecords"][0]["transfers"]
+    assert [{k: t[k] for k in ("sourceSkillId", "sourceSkillName", "targetSkillId",
+                                "targetSkillName", "sourceAgentId", "by", "reason",
+                                "sourceAgentLoginName")} for t in transfers] == [
+        {"sourceSkillId": 11, "sourceSkillName": "Sales", "targetSkillId": 12,
+         "targetSkillName": "Support", "sourceAgentId": sales.id, "by": sales.id,
+         "reason": "Skill", "sourceAgentLoginName": "sales"},
+        {"sourceSkillId": 12, "sourceSkillName": "Support", "targetSkillId": 11,
+         "targetSkillName": "Sales", "sourceAgentId": support.id, "by": support.id,
+         "reason": "Skill", "sourceAgentLoginName": "support"},
+    ]  # fmt: skip
+    assert transfers[0]["contextData"] == {"transferReason": "billing"}
+    assert transfers[0]["timeL"] == done["time"] and transfers[0]["time"].endswith("+0000")
 
 
 async def test_closing_ends_the_conversation_for_everyone(h: Harness) -> None:
