@@ -37,6 +37,7 @@ from sdehub.store import (
     catalogs,
     conversations,
     events,
+    exports,
     history,
     keys,
     quarantine,
@@ -59,6 +60,7 @@ MODULES = (
     history,
     apikeys,
     surveys,
+    exports,
 )
 NOW = 1_700_000_000_000
 
@@ -113,6 +115,13 @@ READS = {
     "surveys.survey_of_skill",
     "surveys.skill_assignments",
     "surveys.get_state",
+    "exports.sdes_between",
+    "exports.goals_between",
+    "exports.pages_between",
+    "exports.conversations_closed_between",
+    "exports.surveys_submitted_between",
+    "exports.agent_sessions_between",
+    "exports.exported_hours",
 }
 WRITES = {
     "events.append",
@@ -133,6 +142,8 @@ WRITES = {
     "visits.add_offer",
     "history.index_terms",
     "surveys.assign_skills",
+    "exports.mark_exported",
+    "exports.forget_exported",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -181,6 +192,9 @@ ARGS: dict[str, Any] = {
     "consumer_key": "key-1",
     "survey_id": 1,
     "skill_id": "skill-1",
+    "hours": [0, 3_600_000],
+    "done_ms": NOW,
+    "before_ms": 3_600_000,
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -375,6 +389,30 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             state_revision=1, answers=[{"owner": a}], last_action_ms=NOW, performed_by=a[:64],
         ),
     )  # fmt: skip
+    # A closed conversation with a submitted survey, and an exported hour (Data Access).
+    conversations.add_conversation(
+        conn,
+        conversations.Conversation(
+            account_id=a, conversation_id="conv-done", consumer_id="consumer-1", state="CLOSE",
+            created_ms=NOW, closed_ms=NOW + 5, visitor_id=VISIT[0], session_id=VISIT[1],
+        ),
+    )  # fmt: skip
+    conversations.add_message(
+        conn,
+        conversations.Message(
+            account_id=a, conversation_id="conv-done", sequence=0, dialog_id="conv-done",
+            participant_id="consumer-1", role="CONSUMER", event_type="ContentEvent",
+            event={"message": f"done in {a}"}, server_ms=NOW + 1,
+        ),
+    )  # fmt: skip
+    surveys.put_state(
+        conn,
+        surveys.SurveyState(
+            account_id=a, conversation_id="conv-done", survey_id=1, status="submitted",
+            state_revision=1, answers=[], submitted=[{"questionText": a}], last_action_ms=NOW,
+        ),
+    )  # fmt: skip
+    exports.mark_exported(conn, a, [0], NOW)
     for i in range(1 + extra):
         reported = record(
             conn,
@@ -452,6 +490,8 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "visits.next_context_id": visits.next_context_id(conn, a, *VISIT),
         "visits.add_offer": visits.add_offer(conn, a, *VISIT, offer(a, "2")),
         "surveys.assign_skills": surveys.assign_skills(conn, a, 1, ["skill-1", "skill-late"]),
+        "exports.mark_exported": exports.mark_exported(conn, a, [HOUR_MS], NOW + 80),
+        "exports.forget_exported": exports.forget_exported(conn, a, 1),
     }
 
 

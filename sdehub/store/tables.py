@@ -468,3 +468,13 @@ agent_survey_states = sa.Table(
     sa.Column("last_action_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "conversation_id"),
 )
+
+# Data Access: which hours have been written to files (the scheduler's bookkeeping).
+export_runs = sa.Table(
+    "export_runs",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("done_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "hour_ms"),
+)
