@@ -562,6 +562,7 @@ def export(
     settings_pairs: tuple[tuple[str, str], ...],
 ) -> None:
     """Write the Data Access files of every hour in [--from, --to), as the server does."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from sdehub.dataaccess.scheduler import export_one, hours_between
@@ -579,7 +580,8 @@ def export(
         if unknown:
             raise click.UsageError(f"no account {', '.join(unknown)}")
         written = 0
-        with Progress(transient=True) as progress:
+        # The bar goes to stderr: stdout stays the one summary line, for scripts.
+        with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("exporting", total=len(hours) * len(chosen))
             for account_id in chosen:
                 for hour in hours:

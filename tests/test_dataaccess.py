@@ -1,4 +1,4 @@
-"""The Data Access API in process: listings, downloads, file contents, schema, auth, emulator clock."""
+"""The Data Access API in process: listings, downloads, file contents, schema, auth, clock."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import fastavro
 import httpx
 import pytest
+from oauthlib.oauth1 import Client
 
 from sdehub.dataaccess import files
 from tests.conftest import HarnessFactory
@@ -244,3 +245,28 @@ async def test_the_clock_moves_in_emulator_mode_only(make_harness: HarnessFactor
     async with make_harness() as h:
         r = await h.client.post(f"/api/account/{ACCOUNT}/emulator/clock/advance")
         assert r.status_code == 400
+
+
+async def test_an_oauth1_api_key_lists_and_downloads(h: Harness) -> None:
+    await h.svc.apikeys.add(
+        ACCOUNT, consumer_key="ck", consumer_secret="cs", token="tk", token_secret="ts"
+    )
+    t0 = h.clock.now_ms()
+    await advance(h, HOUR)
+
+    def signed(url: str, secret: str = "cs") -> dict[str, str]:
+        client = Client(
+            "ck", client_secret=secret, resource_owner_key="tk", resource_owner_secret="ts",
+            timestamp=str(h.clock.now_ms() // 1000), nonce=f"n-{url}-{secret}",
+        )  # fmt: skip
+        _, headers, _ = client.sign(url, http_method="GET")
+        return dict(headers)
+
+    url = f"http://sdehub.test{LE}/engagement?startTime={t0}&endTime={t0 + HOUR}"
+    r = await h.client.get(url, headers=signed(url))
+    assert r.status_code == 200, r.text
+    href = r.json()["dataAccessFiles"]["file"][0]["@href"]
+    got = await h.client.get(href, headers=signed(href))
+    assert got.status_code == 200 and read_file(got.content) == []
+    r = await h.client.get(url, headers=signed(url, secret="wrong"))
+    assert r.status_code == 401 and "signature does not match" in r.json()["message"]
