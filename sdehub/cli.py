@@ -516,7 +516,8 @@ def get(
 
     from sdehub.app import create_app
 
-    settings = load_settings(db, settings_pairs)
+    # One request to look at something: no background export writing files meanwhile.
+    settings = load_settings(db, settings_pairs).replace(export_enabled=False)
     header_map = dict(h.split(":", 1) for h in headers)
 
     async def request() -> httpx.Response:

@@ -17,6 +17,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sdehub.accounts import valid_account_id
 from sdehub.api.common import require_agent
 from sdehub.api.msghist import HistoryError, render_error
 from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
@@ -93,6 +94,9 @@ class DataAccessApi:
 
     async def _caller(self, request: Request) -> str:
         account_id: str = request.path_params["accountId"]
+        if not valid_account_id(account_id):
+            # The id names a folder on disk: nothing but a well-formed id gets that far.
+            raise NotFound(f"account {account_id!r} is not configured on this server")
         auth = request.headers.get("authorization", "")
         if auth[:6].lower() == "oauth ":
             await self.svc.apikeys.verify(account_id, request)

@@ -48,7 +48,6 @@ class Exporter:
         self.clock = clock
         self.root = root
         self.retention_ms = retention_days * DAY_MS
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
     async def run_account(self, account_id: str, first_ms: int) -> list[int]:
@@ -77,10 +76,6 @@ class Exporter:
                     )
             return out
 
-    def wake(self) -> None:
-        """Run a pass now (the emulator moved the clock)."""
-        self._wake.set()
-
     async def loop(self) -> None:
         while True:
             try:
@@ -89,11 +84,7 @@ class Exporter:
                 raise
             except Exception:
                 log.exception("a Data Access export pass failed; retrying on the next one")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), PASS_SECONDS)
-            except TimeoutError:
-                pass
+            await asyncio.sleep(PASS_SECONDS)
 
 
 def hours_between(since_ms: int, until_ms: int) -> list[int]:
