@@ -9,20 +9,22 @@ never sees half a file.
 from __future__ import annotations
 
 import functools
-import gzip
-import io
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import fastavro
+import msgspec
 from fastavro.schema import load_schema
+from isal import igzip
+
+from sdehub.dataaccess.avrojson import Compiler
 
 SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "avro"
 TOP: Final = "com.liveperson.dataaccess.DataAccessFile"
@@ -53,10 +55,13 @@ def schema_document() -> dict[str, Any]:
     return parsed
 
 
+@functools.cache
+def _converter() -> Callable[[Any], Any]:
+    return Compiler()(schema())
+
+
 def encode_line(document: dict[str, Any]) -> str:
-    out = io.StringIO()
-    fastavro.json_writer(out, schema(), [document])
-    return out.getvalue().strip("\n")
+    return msgspec.json.encode(_converter()(document)).decode()
 
 
 def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list[int]]]) -> Any:
@@ -79,7 +84,8 @@ def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list
 
 def gzip_lines(lines: Iterable[str]) -> bytes:
     text = "".join(line + "\n" for line in lines).encode()
-    return gzip.compress(text, mtime=0)
+    # isal's gzip: the same format, several times zlib's speed; mtime 0 keeps the bytes stable.
+    return igzip.compress(text, mtime=0)
 
 
 def file_name(kind: str, hour_ms: int) -> str:
