@@ -28,6 +28,12 @@ def _text(event: dict[str, Any]) -> str | None:
     return None if message is None else str(message)
 
 
+def _visit(row: Row) -> Any:
+    """A conversation's visit; LivePerson's example writes empty strings where there is none (a
+    messaging conversation has no web visit)."""
+    return header(row["visitor_id"] or "", row["session_id"] or "", "")
+
+
 def _format(message: Row) -> str:
     if message["event_type"] != "ContentEvent":
         return "NA"  # structured content has no documented contentFormat
@@ -93,10 +99,7 @@ def conversation_body(conv: Row) -> tuple[Datum, list[int]]:
         "agentId": agents[-1]["participant_id"] if agents else None,
         "skillId": skill,
     }
-    body = {
-        "header": header(conv["visitor_id"], conv["session_id"]),
-        "engagements": [named("Conversation", record)],
-    }
+    body = {"header": _visit(conv), "engagements": [named("Conversation", record)]}
     times = [conv["created_ms"], conv["closed_ms"]]
     return {"body": named("EngagementData", body)}, times
 
@@ -125,7 +128,7 @@ def survey_body(state: Row) -> tuple[Datum, list[int]]:
         "conversationId": state["conversation_id"],
         "contents": contents,
     }
-    body = {"header": header(state["visitor_id"], state["session_id"]), "surveys": [entry]}
+    body = {"header": _visit(state), "surveys": [entry]}
     return {"body": named("SurveyData", body)}, [at]
 
 
