@@ -283,3 +283,19 @@ async def test_a_malformed_account_id_is_404(h: Harness) -> None:
     for account in ("..", "a.b", "x" * 65):
         r = await h.client.get(f"/data_access_le/account/{account}/le/survey/x", headers=agent)
         assert r.status_code == 404, account
+
+
+async def test_any_window_answers_with_a_list_or_a_documented_error(h: Harness) -> None:
+    agent = await h.agent()
+    await advance(h, 2 * HOUR)
+    t0 = h.clock.now_ms() - 2 * HOUR
+    values = ["", "-1", "0", "abc", "1e3", str(t0), str(t0 + HOUR), str(t0 + 2 * HOUR), "9" * 30]
+    for start in values:
+        for end in values:
+            r = await h.client.get(
+                f"{LE}/agentActivity", params={"startTime": start, "endTime": end}, headers=agent
+            )
+            assert r.status_code in (200, 400, 404), (start, end, r.text)
+            if r.status_code == 200:
+                names = [f["@name"] for f in r.json()["dataAccessFiles"]["file"]]
+                assert all(int(start) <= int(n.split(".")[1]) < int(end) for n in names)

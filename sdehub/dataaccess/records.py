@@ -20,7 +20,6 @@ from sdehub.store.exports import Row
 
 NS = "com.liveperson.dataaccess"
 Datum = dict[str, Any]
-AGENT_ROLES = frozenset({"ASSIGNED_AGENT", "AGENT", "MANAGER", "READER"})
 # LivePerson does not publish campaignGoalType numbers; its one example pairs 1 with page views.
 GOAL_TYPES = {"pageViews": 1, "purchase": 2, "lead": 3, "serviceActivity": 4, "interact": 5}
 

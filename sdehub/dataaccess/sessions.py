@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdehub.dataaccess.records import AGENT_ROLES, Datum, as_int, header, named
+from sdehub.dataaccess.records import Datum, as_int, header, named
+from sdehub.msghist import AGENT_ROLES
 from sdehub.store.exports import Row
 
 END_REASONS = {"CONSUMER": 210}
