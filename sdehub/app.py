@@ -6,6 +6,7 @@ clock, metrics registry and keys.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from sdehub.api.agentvep import AgentVep
 from sdehub.api.common import ErrorBody, render_error
 from sdehub.api.connector import Connector
 from sdehub.api.csds import Domains
+from sdehub.api.dataaccess import DataAccessApi
 from sdehub.api.fastpath import FastPath, FastRoute
 from sdehub.api.idp import Idp
 from sdehub.api.live import LiveApi
@@ -38,6 +40,7 @@ from sdehub.api.webtag import WebTagApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.clock import Clock, SystemClock
 from sdehub.cors import Cors, OriginPolicy
+from sdehub.dataaccess.scheduler import Exporter
 from sdehub.errors import Unavailable
 from sdehub.requestlog import RequestLog
 from sdehub.seed import load_seed_file
@@ -123,6 +126,9 @@ class Ops:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     svc = Services.build(settings, clock or SystemClock())
     domains = Domains(svc)
+    exporter = Exporter(
+        svc.db, svc.clock, settings.export_path, retention_days=settings.export_retention_days
+    )
     operations: list[Operation] = [
         *domains.operations(),
         *Sentinel(svc).operations(),
@@ -138,6 +144,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *WebTagApi(svc).operations(),
         *MessagingHistory(svc).operations(),
         *SurveyApi(svc).operations(),
+        *DataAccessApi(svc, exporter).operations(),
     ]
     ops = Ops(svc, operations)
     operations.extend(ops.own_operations())
@@ -155,10 +162,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             svc.db.engine.url.render_as_string(hide_password=True),
             settings.emulator,
         )
+        exporting = asyncio.create_task(exporter.loop()) if settings.export_enabled else None
         try:
             yield
         finally:
             await svc.channels.close()
+            if exporting is not None:
+                exporting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await exporting
             await svc.db.close()
 
     table = routes(operations)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -528,7 +529,8 @@ def get(
 
     from sdehub.app import create_app
 
-    settings = load_settings(db, settings_pairs)
+    # One request to look at something: no background export writing files meanwhile.
+    settings = load_settings(db, settings_pairs).replace(export_enabled=False)
     header_map = dict(h.split(":", 1) for h in headers)
 
     async def request() -> httpx.Response:
@@ -544,3 +546,64 @@ def get(
     click.echo(response.text)
     if response.status_code >= 400:
         sys.exit(1)
+
+
+def parse_time(value: str) -> int:
+    """Epoch milliseconds, or an ISO date(-time); without a zone, UTC."""
+    from datetime import UTC, datetime
+
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither epoch ms nor an ISO date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+@main.command(name="export")
+@click.option("--from", "from_", required=True, help="First hour: epoch ms or ISO (UTC).")
+@click.option("--to", "to", required=True, help="End (exclusive): epoch ms or ISO (UTC).")
+@click.option("--account", "account_ids", multiple=True, help="Only this account (repeatable).")
+@settings_options
+def export(
+    from_: str,
+    to: str,
+    account_ids: tuple[str, ...],
+    db: str | None,
+    settings_pairs: tuple[tuple[str, str], ...],
+) -> None:
+    """Write the Data Access files of every hour in [--from, --to), as the server does."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from sdehub.dataaccess.scheduler import export_one, hours_between
+    from sdehub.store import Database
+    from sdehub.store import accounts as store
+
+    settings = load_settings(db, settings_pairs)
+    hours = hours_between(parse_time(from_), parse_time(to))
+    database = Database(settings.database_url)
+    database.migrate()
+    try:
+        known = [a.account_id for a in database.read_sync(store.list_accounts)]
+        chosen = list(account_ids) or known
+        unknown = sorted(set(chosen) - set(known))
+        if unknown:
+            raise click.UsageError(f"no account {', '.join(unknown)}")
+        written = 0
+        # The bar goes to stderr: stdout stays the one summary line, for scripts.
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("exporting", total=len(hours) * len(chosen))
+            for account_id in chosen:
+                for hour in hours:
+                    paths = database.read_sync(
+                        functools.partial(export_one, account_id, hour, settings.export_path)
+                    )
+                    written += len(paths)
+                    progress.advance(task)
+    finally:
+        database.engine.dispose()
+    click.echo(f"{written} files for {len(hours)} hours in {settings.export_path}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 ENV_PREFIX: Final = "SDEHUB_"
@@ -76,6 +77,25 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("log_format", str, "json", "Request log format: 'json' or 'text'."),
     Setting("log_level", str, "INFO", "Log level: DEBUG, INFO, WARNING or ERROR."),
     Setting("seed_file", str, "", "A JSON file of accounts, apps and agents loaded at start."),
+    Setting(
+        "export_enabled",
+        bool,
+        True,
+        "Write the Data Access files of every closed hour in the background.",
+    ),
+    Setting(
+        "export_dir",
+        str,
+        "",
+        "Where Data Access files are kept; empty means '<db>.exports' beside the SQLite file "
+        "(./sdehub-exports for PostgreSQL).",
+    ),
+    Setting(
+        "export_retention_days",
+        int,
+        30,
+        "Data Access files older than this are deleted (LivePerson: 30 days).",
+    ),
 )
 BY_NAME: Final = {s.name: s for s in SETTINGS}
 
@@ -119,6 +139,9 @@ class Settings:
     log_format: str = "json"
     log_level: str = "INFO"
     seed_file: str = ""
+    export_enabled: bool = True
+    export_dir: str = ""
+    export_retention_days: int = 30
 
     @classmethod
     def load(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -143,6 +166,14 @@ class Settings:
         if "://" in self.db:
             return self.db
         return f"sqlite+pysqlite:///{self.db}"
+
+    @property
+    def export_path(self) -> Path:
+        if self.export_dir:
+            return Path(self.export_dir)
+        if "://" in self.db:
+            return Path("sdehub-exports")
+        return Path(f"{self.db}.exports")
 
     def service_host_overrides(self) -> dict[str, str]:
         out: dict[str, str] = {}

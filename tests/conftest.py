@@ -69,7 +69,10 @@ def make_harness(tmp_path: Path, clock: ManualClock) -> HarnessFactory:
 
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[Harness]:
-        db = overrides.pop("db", None) or str(tmp_path / f"app{next(counter)}.db")
+        n = next(counter)
+        db = overrides.pop("db", None) or str(tmp_path / f"app{n}.db")
+        # Each app's Data Access files go under the test's own folder, whatever the database.
+        overrides.setdefault("export_dir", str(tmp_path / f"app{n}.exports"))
         settings = Settings(db=db, **{"emulator": True, **overrides})
         async with Harness.start(settings, clock) as harness:
             yield harness

@@ -38,6 +38,7 @@ from sdehub.store import (
     catalogs,
     conversations,
     events,
+    exports,
     history,
     keys,
     quarantine,
@@ -61,6 +62,7 @@ MODULES = (
     apikeys,
     surveys,
     agents,
+    exports,
 )
 NOW = 1_700_000_000_000
 
@@ -120,6 +122,13 @@ READS = {
     "agents.held_by",
     "agents.holder_of",
     "agents.transfers_of",
+    "exports.sdes_between",
+    "exports.goals_between",
+    "exports.pages_between",
+    "exports.conversations_closed_between",
+    "exports.surveys_submitted_between",
+    "exports.agent_sessions_between",
+    "exports.exported_hours",
 }
 WRITES = {
     "events.append",
@@ -144,6 +153,8 @@ WRITES = {
     "agents.lock_conversation",
     "agents.assign",
     "agents.leave",
+    "exports.mark_exported",
+    "exports.forget_exported",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -194,6 +205,9 @@ ARGS: dict[str, Any] = {
     "survey_id": 1,
     "skill_id": "skill-1",
     "skill_ids": ["skill-1"],
+    "hours": [0, 3_600_000],
+    "done_ms": NOW,
+    "before_ms": 3_600_000,
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -404,6 +418,30 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             from_skill_id=None, to_skill_id="skill-1", reason=f"reason {a}", transferred_ms=NOW,
         ),
     )  # fmt: skip
+    # A closed conversation with a submitted survey, and an exported hour (Data Access).
+    conversations.add_conversation(
+        conn,
+        conversations.Conversation(
+            account_id=a, conversation_id="conv-done", consumer_id="consumer-1", state="CLOSE",
+            created_ms=NOW, closed_ms=NOW + 5, visitor_id=VISIT[0], session_id=VISIT[1],
+        ),
+    )  # fmt: skip
+    conversations.add_message(
+        conn,
+        conversations.Message(
+            account_id=a, conversation_id="conv-done", sequence=0, dialog_id="conv-done",
+            participant_id="consumer-1", role="CONSUMER", event_type="ContentEvent",
+            event={"message": f"done in {a}"}, server_ms=NOW + 1,
+        ),
+    )  # fmt: skip
+    surveys.put_state(
+        conn,
+        surveys.SurveyState(
+            account_id=a, conversation_id="conv-done", survey_id=1, status="submitted",
+            state_revision=1, answers=[], submitted=[{"questionText": a}], last_action_ms=NOW,
+        ),
+    )  # fmt: skip
+    exports.mark_exported(conn, a, [0], NOW)
     for i in range(1 + extra):
         reported = record(
             conn,
@@ -485,6 +523,8 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "agents.lock_conversation": agents.lock_conversation(conn, a, "conv-1"),
         "agents.leave": agents.leave(conn, a, "conv-1", "user-1", NOW + 80),
         "agents.assign": agents.assign(conn, a, "conv-queue", "user-2", NOW + 80),
+        "exports.mark_exported": exports.mark_exported(conn, a, [HOUR_MS], NOW + 80),
+        "exports.forget_exported": exports.forget_exported(conn, a, 1),
     }
 
 

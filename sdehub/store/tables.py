@@ -494,3 +494,13 @@ transfers = sa.Table(
     sa.Column("transferred_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "number"),
 )
+
+# Data Access: which hours have been written to files (the scheduler's bookkeeping).
+export_runs = sa.Table(
+    "export_runs",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("done_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "hour_ms"),
+)

@@ -1,0 +1,1 @@
+"""Data Access: hourly files of agent activity, web sessions, engagements and surveys."""

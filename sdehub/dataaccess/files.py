@@ -1,0 +1,153 @@
+"""Data Access files on disk: names, Avro JSON lines, gzip, atomic writes, listing, retention.
+
+Layout: ``<export_dir>/<accountId>/<DataType>/<Prefix>.<startMs>.<endMs>.part-00000-0.gz``.
+The bytes depend on the records only (gzip's timestamp is zeroed), so exporting an hour twice
+gives the same file; a rewrite goes to a temporary file renamed over the old one, so a downloader
+never sees half a file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import fastavro
+import msgspec
+from fastavro.schema import load_schema
+from isal import igzip
+
+from sdehub.dataaccess.avrojson import Compiler
+
+SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "avro"
+TOP: Final = "com.liveperson.dataaccess.DataAccessFile"
+SCHEMA_VERSION: Final = "1.0.0.22"
+HOUR_MS: Final = 3_600_000
+# Data type -> (URL resource, file name prefix), as documented.
+KINDS: Final = {
+    "AgentActivity": ("agentActivity", "Agent"),
+    "WebSession": ("webSession", "WebSession"),
+    "Engagement": ("engagement", "Engagement"),
+    "Survey": ("survey", "Survey"),
+}
+BY_RESOURCE: Final = {resource: kind for kind, (resource, _) in KINDS.items()}
+NAME = re.compile(
+    r"^(Agent|WebSession|Engagement|Survey)\.(\d{1,15})\.(\d{1,15})\.part-\d{5}-\d+\.gz$"
+)
+
+
+@functools.cache
+def schema() -> Any:
+    """The parsed schema of one line (every named record resolved from sdehub/avro/)."""
+    return load_schema(str(SCHEMA_DIR / f"{TOP}.avsc"))
+
+
+def schema_document() -> dict[str, Any]:
+    """The schema with every named type inlined, as ``/schema`` serves it."""
+    parsed: dict[str, Any] = json.loads(fastavro.schema.to_parsing_canonical_form(schema()))
+    return parsed
+
+
+@functools.cache
+def _converter() -> Callable[[Any], Any]:
+    return Compiler()(schema())
+
+
+def encode_line(document: dict[str, Any]) -> str:
+    return msgspec.json.encode(_converter()(document)).decode()
+
+
+def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list[int]]]) -> Any:
+    """One line: a data type, metadata spanning the records' times, and the records."""
+    times = [t for _, ts in bodies for t in ts if t is not None]
+    return {
+        "dataType": kind,
+        "metaData": (
+            "com.liveperson.dataaccess.MetaData",
+            {
+                "accountId": account_id,
+                "schemaVersion": SCHEMA_VERSION,
+                "startTime": min(times) if times else None,
+                "endTime": max(times) if times else None,
+            },
+        ),
+        "recordCollection": [body for body, _ in bodies],
+    }
+
+
+def gzip_lines(lines: Iterable[str]) -> bytes:
+    text = "".join(line + "\n" for line in lines).encode()
+    # isal's gzip: the same format, several times zlib's speed; mtime 0 keeps the bytes stable.
+    return igzip.compress(text, mtime=0)
+
+
+def file_name(kind: str, hour_ms: int) -> str:
+    return f"{KINDS[kind][1]}.{hour_ms}.{hour_ms + HOUR_MS}.part-00000-0.gz"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    name: str
+    path: Path
+    start_ms: int
+    end_ms: int
+
+
+def folder(root: Path, account_id: str, kind: str) -> Path:
+    return root / account_id / kind
+
+
+def listing(root: Path, account_id: str, kind: str, start_ms: int, end_ms: int) -> list[FileEntry]:
+    """Files whose hour begins in ``[start_ms, end_ms)``: consecutive windows never list a file
+    twice, which is how the documented incremental use advances startTime to the last endTime."""
+    where = folder(root, account_id, kind)
+    if not where.is_dir():
+        return []
+    found = []
+    for path in where.iterdir():
+        m = NAME.match(path.name)
+        if m and start_ms <= int(m[2]) < end_ms:
+            found.append(FileEntry(path.name, path, int(m[2]), int(m[3])))
+    return sorted(found, key=lambda f: f.start_ms)
+
+
+def find(root: Path, account_id: str, kind: str, name: str) -> Path | None:
+    if not NAME.match(name):
+        return None
+    path = folder(root, account_id, kind) / name
+    return path if path.is_file() else None
+
+
+def remove_older(root: Path, account_id: str, before_ms: int) -> int:
+    removed = 0
+    for kind in KINDS:
+        for entry in listing(root, account_id, kind, 0, before_ms):
+            entry.path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def iso(ms: int) -> str:
+    """The documented ``2016-07-06T21:00:00-04:00`` form; sdehub states times in UTC."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")

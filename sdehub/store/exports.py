@@ -1,0 +1,165 @@
+"""What one hour of Data Access files is made of, and which hours have been exported.
+
+Each read returns plain mappings for the hour ``[since_ms, until_ms)``, ordered so that the same
+rows always come back in the same order: the exported bytes depend on nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sdehub.store.tables import (
+    agent_survey_states,
+    agent_surveys,
+    conversations,
+    export_runs,
+    goal_events,
+    messages,
+    participants,
+    sde_events,
+    sessions,
+    users,
+    visit_pages,
+)
+
+Row = dict[str, Any]
+
+
+def _all(conn: Connection, query: sa.Select[Any]) -> list[Row]:
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:
+    """SDEs reported in a web session (they carry a visitor and a session), by arrival."""
+    t = sde_events.c
+    return _all(
+        conn,
+        sa.select(sde_events)
+        .where(t.account_id == account_id, t.server_ms >= since_ms, t.server_ms < until_ms)
+        .where(t.visitor_id.is_not(None), t.session_id.is_not(None))
+        .order_by(t.seq),
+    )
+
+
+def goals_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:
+    """Goals reached (first reach only: duplicates are not achievements)."""
+    t = goal_events.c
+    return _all(
+        conn,
+        sa.select(goal_events)
+        .where(t.account_id == account_id, t.reached_ms >= since_ms, t.reached_ms < until_ms)
+        .where(t.duplicate.is_(False))
+        .order_by(t.reached_ms, t.id),
+    )
+
+
+def pages_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:
+    t = visit_pages.c
+    return _all(
+        conn,
+        sa.select(visit_pages)
+        .where(t.account_id == account_id, t.first_ms >= since_ms, t.first_ms < until_ms)
+        .order_by(t.visitor_id, t.session_id, t.first_ms, t.page_id),
+    )
+
+
+def conversations_closed_between(
+    conn: Connection, account_id: str, since_ms: int, until_ms: int
+) -> list[Row]:
+    """Closed conversations with their participants and messages (a conversation is exported
+    once, in the hour it closed, as LivePerson waits for the session to close)."""
+    t = conversations.c
+    found = _all(
+        conn,
+        sa.select(conversations)
+        .where(t.account_id == account_id, t.closed_ms >= since_ms, t.closed_ms < until_ms)
+        .order_by(t.closed_ms, t.conversation_id),
+    )
+    for conv in found:
+        key = (conv["account_id"], conv["conversation_id"])
+        conv["participants"] = _all(
+            conn,
+            sa.select(participants)
+            .where(participants.c.account_id == key[0])
+            .where(participants.c.conversation_id == key[1])
+            .order_by(participants.c.joined_ms, participants.c.participant_id),
+        )
+        conv["messages"] = _all(
+            conn,
+            sa.select(messages)
+            .where(messages.c.account_id == key[0], messages.c.conversation_id == key[1])
+            .order_by(messages.c.sequence),
+        )
+    return found
+
+
+def surveys_submitted_between(
+    conn: Connection, account_id: str, since_ms: int, until_ms: int
+) -> list[Row]:
+    """Agent surveys whose last submission falls in the hour, with the survey's name."""
+    s, v = agent_survey_states.c, agent_surveys.c
+    return _all(
+        conn,
+        sa.select(
+            agent_survey_states,
+            v.name.label("survey_name"),
+            conversations.c.visitor_id,
+            conversations.c.session_id,
+        )  # fmt: skip
+        .outerjoin(agent_surveys, sa.and_(v.account_id == s.account_id, v.survey_id == s.survey_id))
+        .outerjoin(
+            conversations,
+            sa.and_(
+                conversations.c.account_id == s.account_id,
+                conversations.c.conversation_id == s.conversation_id,
+            ),
+        )
+        .where(s.account_id == account_id, s.status == "submitted")
+        .where(s.last_action_ms >= since_ms, s.last_action_ms < until_ms)
+        .order_by(s.last_action_ms, s.conversation_id),
+    )
+
+
+def agent_sessions_between(
+    conn: Connection, account_id: str, since_ms: int, until_ms: int
+) -> list[Row]:
+    """Agent login sessions that began or expired in the hour, with the agent's names."""
+    t, u = sessions.c, users.c
+    began = sa.and_(t.created_ms >= since_ms, t.created_ms < until_ms)
+    ended = sa.and_(t.expires_ms >= since_ms, t.expires_ms < until_ms)
+    return _all(
+        conn,
+        sa.select(sessions, u.login_name, u.nickname, u.full_name)
+        .outerjoin(users, sa.and_(u.account_id == t.account_id, u.user_id == t.user_id))
+        .where(t.account_id == account_id, sa.or_(began, ended))
+        .order_by(t.created_ms, t.session_id),
+    )
+
+
+def exported_hours(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[int]:
+    t = export_runs.c
+    query = (
+        sa.select(t.hour_ms)
+        .where(t.account_id == account_id, t.hour_ms >= since_ms, t.hour_ms < until_ms)
+        .order_by(t.hour_ms)
+    )
+    return [int(r[0]) for r in conn.execute(query)]
+
+
+def mark_exported(conn: Connection, account_id: str, hours: Sequence[int], done_ms: int) -> None:
+    t = export_runs.c
+    for hour in hours:
+        conn.execute(sa.delete(export_runs).where(t.account_id == account_id, t.hour_ms == hour))
+        conn.execute(
+            sa.insert(export_runs).values(account_id=account_id, hour_ms=hour, done_ms=done_ms)
+        )
+
+
+def forget_exported(conn: Connection, account_id: str, before_ms: int) -> None:
+    """Retention: the files of these hours are gone, so is their record."""
+    t = export_runs.c
+    conn.execute(sa.delete(export_runs).where(t.account_id == account_id, t.hour_ms < before_ms))
