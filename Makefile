@@ -40,6 +40,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/connector.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parents[1]
 ACCOUNT = "70000001"
 CLIENT_ID = "bench-connector"
 CLIENT_SECRET = "bench-secret"
@@ -71,7 +72,7 @@ def serve_echo(port: int) -> None:
     async def echo(request: Request) -> Response:
         return Response(await request.body(), media_type="application/json")
 
-    app = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST"])])
+    app = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST", "PUT"])])
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
 
 
@@ -107,12 +108,7 @@ class Server:
 
     def cpu_split(self) -> tuple[float, float]:
         """(user, system) CPU seconds of the server process so far."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan"), float("nan")
-        tick = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / tick, int(fields[12]) / tick
+        return process_cpu(self.pid)
 
     def tail(self) -> str:
         try:
@@ -130,6 +126,16 @@ class Server:
                 self.process.wait()
 
 
+def process_cpu(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far (all its threads, not its children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def sdehub_command() -> list[str]:
     exe = Path(sys.executable).parent / "sdehub"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "sdehub"]
@@ -137,8 +143,11 @@ def sdehub_command() -> list[str]:
 
 def start(name: str, argv: list[str], port: int, workdir: Path, db: Path | None = None) -> Server:
     log = workdir / f"{name}.log"
+    # The servers run this checkout's code, whichever checkout the virtualenv was installed from.
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
     with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env)
     server = Server(name, f"http://127.0.0.1:{port}", process, log, db)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -337,11 +346,12 @@ def write_requests(path: Path, workload: str, auth: str, rows: Sequence[tuple[st
 
 # --- load generators ----------------------------------------------------------------------------
 
-WRK_SCRIPT = r"""
--- Rotates through prepared requests. The file: line 1 the path, line 2 the Authorization
--- header, then "<X-LP-ON-BEHALF>\t<body>" per request. Thread k of T takes requests
--- offset+k, offset+k+T, ... so no two requests of a run share a line (consumer) until the file
--- wraps; `wrapped` says it did. Counts exact 200s and requests in flight at the cutoff.
+WRK_COUNTING = r"""
+-- Rotation and counting, shared by every request format: the format's init(args) fills
+-- `reqs` from the request file args[1] and sets n, stride (args[3]) and i (args[2] + tid).
+-- Thread k of T takes requests offset+k, offset+k+T, ...; `wrapped` says the file wrapped.
+-- Counts exact 200s, other statuses (with a sample body) and requests sent, so the requests
+-- in flight at the cutoff are known.
 local threads = {}
 local nthreads = 0
 
@@ -353,25 +363,6 @@ end
 
 reqs, n, i, stride = {}, 0, 0, 1
 sent, ok, bad, wrapped, sample = 0, 0, 0, 0, ""
-
-function init(args)
-  local f = assert(io.open(args[1], "r"))
-  local path, auth = f:read("*l"), f:read("*l")
-  for line in f:lines() do
-    local tab = line:find("\t", 1, true)
-    local headers = {
-      ["Authorization"] = auth,
-      ["X-LP-ON-BEHALF"] = line:sub(1, tab - 1),
-      ["Content-Type"] = "application/json",
-    }
-    if args[4] == "close" then headers["Connection"] = "close" end
-    reqs[#reqs + 1] = wrk.format("POST", path, headers, line:sub(tab + 1))
-  end
-  f:close()
-  n = #reqs
-  stride = tonumber(args[3])
-  i = tonumber(args[2]) + tid
-end
 
 function request()
   if i >= n then wrapped = 1 end
@@ -415,6 +406,33 @@ function done(summary, latency, requests)
 end
 """
 
+WRK_SCRIPT = (
+    r"""
+-- The Connector API request file: line 1 the path, line 2 the Authorization header, then
+-- "<X-LP-ON-BEHALF>\t<body>" per request, all POSTed. No two requests of a run share a line
+-- (consumer) until the file wraps. args[4] "close" adds Connection: close.
+function init(args)
+  local f = assert(io.open(args[1], "r"))
+  local path, auth = f:read("*l"), f:read("*l")
+  for line in f:lines() do
+    local tab = line:find("\t", 1, true)
+    local headers = {
+      ["Authorization"] = auth,
+      ["X-LP-ON-BEHALF"] = line:sub(1, tab - 1),
+      ["Content-Type"] = "application/json",
+    }
+    if args[4] == "close" then headers["Connection"] = "close" end
+    reqs[#reqs + 1] = wrk.format("POST", path, headers, line:sub(tab + 1))
+  end
+  f:close()
+  n = #reqs
+  stride = tonumber(args[3])
+  i = tonumber(args[2]) + tid
+end
+"""
+    + WRK_COUNTING
+)
+
 
 @dataclass
 class Load:
@@ -440,14 +458,21 @@ class Load:
 class Wrk:
     name = "wrk"
 
-    def __init__(self, workdir: Path, connections: int, threads: int, connection: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        connections: int,
+        threads: int,
+        connection: str,
+        script: str = WRK_SCRIPT,
+    ) -> None:
         self.connection = connection
         exe = shutil.which("wrk")
         if exe is None:
             raise BenchError("wrk is not installed (apt-get install -y wrk, or --loadgen python)")
         self.exe = exe
         self.script = workdir / "rotate.lua"
-        self.script.write_text(WRK_SCRIPT)
+        self.script.write_text(script)
         self.connections = connections
         self.threads = threads
         out = subprocess.run([self.exe, "-v"], capture_output=True, text=True)
@@ -627,6 +652,11 @@ class Run:
     rows_before: int | None = None
     rows_after: int | None = None
     cpu_us_per_request: float = float("nan")
+    writer_cpu_us_per_request: float = float("nan")
+    """The server's child processes (sdehub's SQLite writer), when measured."""
+    writer_busy: float = float("nan")
+    """Share of the run the writer spent running batches (statements and commits), when
+    measured: near 1, the writer is the bottleneck."""
     system_share: float = float("nan")
     writes_per_commit: float = float("nan")
     problems: list[str] = field(default_factory=list)
@@ -653,7 +683,7 @@ class Summary:
     rows: int
 
 
-def check(run: Run, durable: bool) -> None:
+def check(run: Run, durable: bool, rows_per_request: int = 1) -> None:
     load = run.load
     if load.bad:
         run.problems.append(f"{load.bad} non-200 responses, e.g. {load.sample}")
@@ -663,23 +693,31 @@ def check(run: Run, durable: bool) -> None:
         run.problems.append("ran out of fresh consumers (raise --consumer-factor)")
     if durable and run.rows_before is not None and run.rows_after is not None:
         rows = run.rows_after - run.rows_before
-        if rows < load.ok:
+        each = "" if rows_per_request == 1 else f" ({rows_per_request} rows per request)"
+        if rows < rows_per_request * load.ok:
             run.problems.append(
                 f"DURABILITY: {load.ok} requests acknowledged with 200 but only {rows} rows stored"
+                + each
             )
-        elif rows != load.ok + load.in_flight:
+        elif rows != rows_per_request * (load.ok + load.in_flight):
             run.problems.append(
                 f"row count mismatch: {rows} rows stored, {load.ok} acknowledged + "
-                f"{load.in_flight} in flight at the cutoff"
+                f"{load.in_flight} in flight at the cutoff{each}"
             )
 
 
-def describe_run(run: Run) -> str:
+def describe_run(run: Run, table: str | None = None) -> str:
     load = run.load
     line = (
         f"  {run.workload:<12} round {run.round}  {run.server:<6} {load.rps:9.1f} req/s  "
         f"p50 {load.p50_ms:7.2f} ms  p99 {load.p99_ms:7.2f} ms  "
         f"cpu {run.cpu_us_per_request:6.0f} us/req ({100 * run.system_share:.0f}% system)  "
+        + (
+            f"writer {run.writer_cpu_us_per_request:.0f} us/req  "
+            if is_number(run.writer_cpu_us_per_request)
+            else ""
+        )
+        + (f"writer busy {100 * run.writer_busy:.0f}%  " if is_number(run.writer_busy) else "")
         + (
             f"{run.writes_per_commit:.1f} writes/commit  "
             if is_number(run.writes_per_commit)
@@ -690,7 +728,7 @@ def describe_run(run: Run) -> str:
     if run.rows_after is not None and run.rows_before is not None:
         line += (
             f", {load.in_flight} in flight at cutoff, "
-            f"{run.rows_after - run.rows_before} {TABLES[run.workload]} rows"
+            f"{run.rows_after - run.rows_before} {table or TABLES[run.workload]} rows"
         )
     line += ")"
     if run.problems:
@@ -868,7 +906,7 @@ def bench(args: argparse.Namespace) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    summaries = summarize(b.runs, args)
+    summaries = summarize(b.runs, args.workloads, TARGETS)
     if summaries:
         b.log("")
         b.log(table(summaries, args, b.version))
@@ -888,9 +926,11 @@ def bench(args: argparse.Namespace) -> int:
     return 1 if b.failed else 0
 
 
-def summarize(runs: list[Run], args: argparse.Namespace) -> list[Summary]:
+def summarize(
+    runs: list[Run], workloads: Sequence[str], targets: dict[str, float]
+) -> list[Summary]:
     out = []
-    for workload in args.workloads:
+    for workload in workloads:
         echo = {r.round: r for r in runs if r.workload == workload and r.server == "echo"}
         hub = {r.round: r for r in runs if r.workload == workload and r.server == "sdehub"}
         rounds = sorted(set(echo) & set(hub))
@@ -914,8 +954,8 @@ def summarize(runs: list[Run], args: argparse.Namespace) -> list[Summary]:
                 sdehub_p99_ms=statistics.median(hub[r].load.p99_ms for r in rounds),
                 echo_cpu_us=statistics.median(echo[r].cpu_us_per_request for r in rounds),
                 sdehub_cpu_us=statistics.median(hub[r].cpu_us_per_request for r in rounds),
-                target=TARGETS[workload],
-                met=ratio >= TARGETS[workload],
+                target=targets[workload],
+                met=ratio >= targets[workload],
                 acknowledged=sum(hub[r].load.ok for r in rounds),
                 in_flight=sum(hub[r].load.in_flight for r in rounds),
                 rows=sum((hub[r].rows_after or 0) - (hub[r].rows_before or 0) for r in rounds),
@@ -972,23 +1012,35 @@ def is_number(value: float) -> bool:
     return value == value  # not NaN
 
 
-def commit_counts(base: str) -> tuple[float, float]:
-    """(writes, commits) so far, from sdehub's commit batch size histogram."""
+def metrics(base: str) -> dict[str, float]:
+    """sdehub's unlabelled metrics (``/metrics``, Prometheus text) by name."""
     import urllib.request
 
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as reply:
         text = reply.read().decode()
     values = {}
     for line in text.splitlines():
-        if line.startswith(("sdehub_commit_batch_size_sum", "sdehub_commit_batch_size_count")):
+        if line.startswith("sdehub_") and "{" not in line:
             name, value = line.rsplit(" ", 1)
             values[name] = float(value)
+    return values
+
+
+def commit_counts(base: str) -> tuple[float, float]:
+    """(writes, commits) so far, from sdehub's commit batch size histogram."""
+    values = metrics(base)
     return values.get("sdehub_commit_batch_size_sum", 0.0), values.get(
         "sdehub_commit_batch_size_count", 0.0
     )
 
 
-def start_py_spy(args: argparse.Namespace, server: Server, workload: str, duration: float) -> Spy:
+def start_py_spy(
+    args: argparse.Namespace,
+    server: Server,
+    workload: str,
+    duration: float,
+    subprocesses: bool = False,
+) -> Spy:
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(args.py_spy) / f"{workload}.collapsed.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -1009,6 +1061,8 @@ def start_py_spy(args: argparse.Namespace, server: Server, workload: str, durati
         "--nonblocking",
         "--gil",
     ]
+    if subprocesses:
+        argv.append("--subprocesses")
     return Spy(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), out)
 
 

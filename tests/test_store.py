@@ -7,9 +7,12 @@ own (the ``account`` fixture): rows of other tests can never show up in its read
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -363,6 +366,17 @@ async def test_seqs_in_window(db: Database, account: str) -> None:
     assert both == sorted([seqs["consumer"][2], seqs["visit"][2]])
     assert await window(0, 9999, visitor_id="v") == []  # a visit needs both ids
     assert await window(0, 9999) == []
+
+
+async def test_a_visits_events_are_read_through_the_visit_index(tmp_path: Path) -> None:
+    """SQLite only (a query plan): reading a visit's events must not walk the account's events in
+    seq order, which made every report of an account with a catalog read all of them."""
+    path = tmp_path / "plan.db"
+    Database(f"sqlite+pysqlite:///{path}").migrate()
+    params = {"account_id": "a", "visitor_id": "v", "session_id": "s"}
+    with closing(sqlite3.connect(path)) as raw:
+        plan = raw.execute("EXPLAIN QUERY PLAN " + events._FOR_VISIT.sqlite, params).fetchall()
+    assert any("ix_sde_events_visit" in row[3] for row in plan), plan
 
 
 async def test_state_merges_in_a_session(db: Database, account: str) -> None:

@@ -263,9 +263,12 @@ def state(conn: Connection, account_id: str, kind: ScopeKind, scope_id: str) -> 
     return [Entry(_events.decode(p), _provenance.decode(m)) for p, m in rows(conn, _STATE, params)]
 
 
+# ORDER BY +e.seq, not e.seq: given a plain column, SQLite reads the account's (account_id, seq)
+# index in order rather than sort the visit's few rows, walking every event of the account
+# (docs/benchmarks.md, "Monitoring reports and targeting").
 _FOR_VISIT = Sql(
     f"SELECT {_SELECT_EVENT} FROM sde_events e WHERE e.account_id = :account_id"
-    " AND e.visitor_id = :visitor_id AND e.session_id = :session_id ORDER BY e.seq"
+    " AND e.visitor_id = :visitor_id AND e.session_id = :session_id ORDER BY +e.seq"
 )
 
 
