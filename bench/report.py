@@ -12,7 +12,7 @@ of ``--visits`` visits started beforehand through the engagement method (untimed
   ``PUT /api/account/{a}/monitoring/visitors/{vid}/visits/current/events?v=1&sid=`` with an
   AppJWT from Sentinel and the JSON array ``[cart, prodView]``;
 * ``report+catalog``: ``report`` into another account whose targeting catalog is
-  ``tests/fixtures/catalog.yaml``, so every report also builds the visit's model and evaluates
+  ``sdehub/demo_catalog.yaml``, so every report also builds the visit's model and evaluates
   the goals (in the same write).
 
 The method is ``bench/connector.py``'s, whose pieces this script imports: the same servers
@@ -97,7 +97,7 @@ BATCH_SECONDS = "sdehub_commit_seconds_sum"  # a batch's statements and its comm
 SDES_PER_REQUEST = 2
 HTTP_WORKLOADS = ("report", "events", "report+catalog")
 TARGETS = {"report": 0.5, "events": 0.5, "report+catalog": float("nan")}  # catalog: no target
-CATALOG_FILE = REPO / "tests" / "fixtures" / "catalog.yaml"
+CATALOG_FILE = REPO / "sdehub" / "demo_catalog.yaml"
 
 # --- request bodies ---------------------------------------------------------------------------
 
