@@ -41,8 +41,6 @@ def record(
     )
     if not entries:
         return entries
-    # Searchable (sdeSearch) from the moment it is acknowledged: same transaction.
-    history_store.index_terms(conn, account_id, entries)
     if origin.consumer_id is not None:
         events.update_state(conn, account_id, "consumer", origin.consumer_id, entries)
     if origin.visitor_id is not None and origin.session_id is not None:
@@ -63,6 +61,11 @@ def record(
     seqs = [e.meta.seq for e in entries]
     for conversation_id in sorted(targets):
         events.attribute(conn, account_id, conversation_id, seqs)
+    if targets:
+        # sdeSearch finds conversations: an SDE becomes searchable when it belongs to one, in
+        # the transaction that acknowledges it (a visit's SDEs without a conversation are
+        # indexed when one attributes them, see sdehub.messaging).
+        history_store.index_terms(conn, account_id, entries)
     return entries
 
 

@@ -48,6 +48,7 @@ from sdehub.model.messaging import (
 from sdehub.model.validation import FieldError, Path, format_path, validate
 from sdehub.store import Database, events, visits
 from sdehub.store import conversations as store
+from sdehub.store import history as history_store
 from sdehub.store.conversations import Conversation, Dialog, Message, Participant
 from sdehub.store.events import Origin
 from sdehub.tokens import ConsumerClaims
@@ -327,6 +328,10 @@ def _open(
         until_ms=now,
     )
     events.attribute(conn, account_id, conversation_id, seqs)
+    if seqs:  # the window's SDEs are searchable with the conversation from now on
+        history_store.index_terms(
+            conn, account_id, events.for_conversation(conn, account_id, conversation_id)
+        )
     visitor_id, session_id = conversation.visitor_id, conversation.session_id
     if compiled is not None and visitor_id and session_id:
         if visits.get_visit(conn, account_id, visitor_id, session_id) is not None:

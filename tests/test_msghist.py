@@ -204,6 +204,24 @@ async def test_a_new_sde_is_searchable_at_once(h: Harness) -> None:
     assert ids(await search(h, body, agent)) == [conv]
 
 
+async def test_a_visits_earlier_sdes_become_searchable_with_its_conversation(h: Harness) -> None:
+    agent = await h.agent()
+    base = f"/api/account/{ACCOUNT}/app/web-1"
+    r = await h.client.post(f"{base}/engagement", params={"v": "1.1"}, json={})
+    vid, sid = r.json()["visitorId"], r.json()["sessionId"]
+    order = {"type": "purchase", "total": 9.5, "orderId": "ORD-VISIT-1"}
+    r = await h.client.put(
+        f"{base}/report", params={"v": "1.1", "vid": vid, "sid": sid},
+        json={"engagementAttributes": [order]},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = {"start": window(h), "sdeSearch": {"purchase": "ORD-VISIT-1"}}
+    assert ids(await search(h, body, agent)) == []  # no conversation yet
+    h.clock.advance(60_000)
+    conv = await start(h, "c-visit", conversationContext={"visitorId": vid, "sessionId": sid})
+    assert ids(await search(h, body, agent)) == [conv]
+
+
 async def test_paging_and_metadata_links(h: Harness) -> None:
     agent = await h.agent()
     made = []

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from sdehub.model.provenance import Entry
 from sdehub.model.sdesearch import Match, terms
+from sdehub.store.sql import TableSql, run_many
 from sdehub.store.tables import (
     agent_survey_states,
     consumers,
@@ -109,8 +110,11 @@ class Criteria:
     now_ms: int = 0
 
 
+_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "term", "seq"), update=())
+
+
 def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> None:
-    """Write the search terms of newly recorded SDEs."""
+    """Write the search terms of SDEs attributed to a conversation (again: no-op)."""
     params: list[dict[str, Any]] = []
     for entry in entries:
         found = terms(entry.record)
@@ -121,8 +125,7 @@ def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> 
             {"account_id": account_id, "history_key": key, "term": t, "seq": entry.meta.seq}
             for t in sorted(words)
         )
-    if params:
-        conn.execute(sde_terms.insert(), params)
+    run_many(conn, _ADD_TERMS, params)
 
 
 def _sde_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
