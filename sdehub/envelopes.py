@@ -4,7 +4,8 @@ Canonical bodies are decoded in one msgspec pass; anything that pass refuses goe
 validator, which tolerates what LivePerson tolerates and names every error with its path
 (``tests/test_connector_decoding.py`` checks both ways agree). Both the API edge and the writer
 process decode with these: the writer receives the body as it arrived, which costs less to send
-across than the decoded objects.
+across than the decoded objects. The rules that span requests (the order of a CONVERSATION batch)
+or tie one field to another (a content event's message and its content type) are here too.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from sdehub.bodies import decode_json
 from sdehub.errors import BadRequest
 from sdehub.model.messaging import (
     BODY_TYPES,
+    AcceptStatusEvent,
+    ContentEvent,
     ConversationRequest,
     Envelope,
+    HostedFileMessage,
     PublishEvent,
+    RichContentEvent,
     TypedRequest,
     UpdateConversationField,
     UserProfile,
@@ -136,3 +141,76 @@ def decode_single(body: bytes) -> Item:
     if item is None:
         raise BadRequest.from_errors(errors)
     return item
+
+
+# --- the rules of a batch and of an event, beyond each request's own type -----------------
+
+
+def check_batch_order(items: list[Item]) -> None:
+    """SetUserProfile first, then exactly one ConsumerRequestConversation, then PublishEvents."""
+    errors: list[FieldError] = []
+    kinds = [type(i.body) for i in items]
+    if ConversationRequest not in kinds:
+        errors.append(FieldError("$", "the batch needs a cm.ConsumerRequestConversation request"))
+    elif kinds.count(ConversationRequest) > 1:
+        second = [i for i, k in enumerate(kinds) if k is ConversationRequest][1]
+        errors.append(
+            FieldError(f"$[{second}].type", "only one cm.ConsumerRequestConversation per batch")
+        )
+    if UserProfile not in kinds:
+        errors.append(
+            FieldError(
+                "$",
+                "the batch needs a userprofile.SetUserProfile request "
+                "before cm.ConsumerRequestConversation (its body may be {})",
+            )
+        )
+    if not errors:
+        at = kinds.index(ConversationRequest)
+        for i, kind in enumerate(kinds):
+            if kind is UserProfile and i > at:
+                errors.append(
+                    FieldError(
+                        f"$[{i}].type",
+                        "userprofile.SetUserProfile must come "
+                        "before cm.ConsumerRequestConversation",
+                    )
+                )
+            elif kind is PublishEvent and i < at:
+                errors.append(
+                    FieldError(
+                        f"$[{i}].type",
+                        "ms.PublishEvent must come after cm.ConsumerRequestConversation",
+                    )
+                )
+            elif kind is UpdateConversationField:
+                errors.append(
+                    FieldError(
+                        f"$[{i}].type",
+                        "cm.UpdateConversationField is a SEND "
+                        "request, not part of the CONVERSATION batch",
+                    )
+                )
+    if errors:
+        raise BadRequest.from_errors(errors)
+
+
+def check_event(event: ContentEvent | RichContentEvent | AcceptStatusEvent, where: Path) -> None:
+    """The message of a content event must match its content type."""
+    if isinstance(event, ContentEvent):
+        if event.contentType == "text/plain":
+            if not isinstance(event.message, str) or not event.message:
+                raise _bad((*where, "message"), "expected a non-empty string for text/plain")
+        elif event.contentType in ("hosted/file", "HostedFile"):
+            _, errors = validate(event.message, HostedFileMessage, (*where, "message"))
+            if errors:
+                raise BadRequest.from_errors(errors)
+        elif event.message is None:
+            raise _bad((*where, "message"), "is required")
+    elif isinstance(event, RichContentEvent):
+        if not isinstance(event.content or event.message, dict):
+            raise _bad((*where, "content"), "expected the structured content object")
+
+
+def _bad(path: Path, message: str) -> BadRequest:
+    return BadRequest.from_errors([FieldError(format_path(path), message)])

@@ -24,20 +24,17 @@ from sqlalchemy.engine import Connection
 from sdehub import campaigns
 from sdehub.channels import Changes
 from sdehub.clock import Clock
-from sdehub.envelopes import Item, decode_batch, decode_single
+from sdehub.envelopes import Item, check_batch_order, check_event, decode_batch, decode_single
 from sdehub.errors import BadRequest
 from sdehub.ingest import HOUR_MS, record
 from sdehub.model.messaging import (
     PROFILE_OK,
     AcceptStatusEvent,
     ChatStateEvent,
-    ContentEvent,
     ConversationRequest,
     CsatChange,
-    HostedFileMessage,
     PublishEvent,
     Reply,
-    RichContentEvent,
     SendReply,
     SkillChange,
     StateChange,
@@ -45,7 +42,7 @@ from sdehub.model.messaging import (
     UpdateConversationField,
     UserProfile,
 )
-from sdehub.model.validation import FieldError, Path, format_path, validate
+from sdehub.model.validation import FieldError, Path, format_path
 from sdehub.store import Database, events, visits
 from sdehub.store import conversations as store
 from sdehub.store import history as history_store
@@ -478,72 +475,6 @@ def time_ordered_id(now_ms: int) -> str:
         | rand & (2**62 - 1)
     )  # fmt: skip
     return str(uuid.UUID(int=value))
-
-
-def check_batch_order(items: list[Item]) -> None:
-    """SetUserProfile first, then exactly one ConsumerRequestConversation, then PublishEvents."""
-    errors: list[FieldError] = []
-    kinds = [type(i.body) for i in items]
-    if ConversationRequest not in kinds:
-        errors.append(FieldError("$", "the batch needs a cm.ConsumerRequestConversation request"))
-    elif kinds.count(ConversationRequest) > 1:
-        second = [i for i, k in enumerate(kinds) if k is ConversationRequest][1]
-        errors.append(
-            FieldError(f"$[{second}].type", "only one cm.ConsumerRequestConversation per batch")
-        )
-    if UserProfile not in kinds:
-        errors.append(
-            FieldError(
-                "$",
-                "the batch needs a userprofile.SetUserProfile request "
-                "before cm.ConsumerRequestConversation (its body may be {})",
-            )
-        )
-    if not errors:
-        at = kinds.index(ConversationRequest)
-        for i, kind in enumerate(kinds):
-            if kind is UserProfile and i > at:
-                errors.append(
-                    FieldError(
-                        f"$[{i}].type",
-                        "userprofile.SetUserProfile must come "
-                        "before cm.ConsumerRequestConversation",
-                    )
-                )
-            elif kind is PublishEvent and i < at:
-                errors.append(
-                    FieldError(
-                        f"$[{i}].type",
-                        "ms.PublishEvent must come after cm.ConsumerRequestConversation",
-                    )
-                )
-            elif kind is UpdateConversationField:
-                errors.append(
-                    FieldError(
-                        f"$[{i}].type",
-                        "cm.UpdateConversationField is a SEND "
-                        "request, not part of the CONVERSATION batch",
-                    )
-                )
-    if errors:
-        raise BadRequest.from_errors(errors)
-
-
-def check_event(event: ContentEvent | RichContentEvent | AcceptStatusEvent, where: Path) -> None:
-    """The message of a content event must match its content type."""
-    if isinstance(event, ContentEvent):
-        if event.contentType == "text/plain":
-            if not isinstance(event.message, str) or not event.message:
-                raise _bad((*where, "message"), "expected a non-empty string for text/plain")
-        elif event.contentType in ("hosted/file", "HostedFile"):
-            _, errors = validate(event.message, HostedFileMessage, (*where, "message"))
-            if errors:
-                raise BadRequest.from_errors(errors)
-        elif event.message is None:
-            raise _bad((*where, "message"), "is required")
-    elif isinstance(event, RichContentEvent):
-        if not isinstance(event.content or event.message, dict):
-            raise _bad((*where, "content"), "expected the structured content object")
 
 
 def _bad(path: Path, message: str) -> BadRequest:
