@@ -165,6 +165,20 @@ def start(name: str, argv: list[str], port: int, workdir: Path, db: Path | None 
     raise BenchError(f"{name} did not answer /healthz within 60 s:\n{server.tail()}")
 
 
+def start_pair(workdir: Path, db: Path, servers: list[Server]) -> tuple[Server, Server]:
+    """``sdehub serve --emulator`` on ``db`` (durable defaults, no rate limit, quiet) and the echo
+    app, each on a free port; both are added to ``servers`` as soon as they run."""
+    port = free_port()
+    argv = [*sdehub_command(), "serve", "--emulator", "--db", str(db)]
+    argv += ["--port", str(port), "--setting", "app_rate_limit", "1000000/second"]
+    argv += ["--setting", "log_level", "WARNING"]
+    servers.append(start("sdehub", argv, port, workdir, db))
+    port = free_port()
+    argv = [sys.executable, str(Path(__file__).resolve()), "--echo-server", str(port)]
+    servers.append(start("echo", argv, port, workdir))
+    return servers[-2], servers[-1]
+
+
 class BenchError(Exception):
     pass
 
@@ -763,16 +777,7 @@ class Bench:
 
     def start_servers(self) -> None:
         args = self.args
-        port = free_port()
-        argv = [*sdehub_command(), "serve", "--emulator", "--db", str(self.db)]
-        argv += ["--port", str(port), "--setting", "app_rate_limit", "1000000/second"]
-        argv += ["--setting", "log_level", "WARNING"]
-        self.sdehub = start("sdehub", argv, port, self.workdir, self.db)
-        self.servers.append(self.sdehub)
-        port = free_port()
-        argv = [sys.executable, str(Path(__file__).resolve()), "--echo-server", str(port)]
-        self.echo = start("echo", argv, port, self.workdir)
-        self.servers.append(self.echo)
+        self.sdehub, self.echo = start_pair(self.workdir, self.db, self.servers)
         if args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk")):
             self.gen: Wrk | PyLoad = Wrk(
                 self.workdir, args.connections, args.threads, args.connection

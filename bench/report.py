@@ -73,13 +73,11 @@ from connector import (
     describe_run,
     dumps,
     finish_py_spy,
-    free_port,
     is_number,
     metrics,
     process_cpu,
-    sdehub_command,
     settled_count,
-    start,
+    start_pair,
     start_py_spy,
     summarize,
 )
@@ -329,16 +327,7 @@ class Bench:
 
     def start_servers(self) -> None:
         args = self.args
-        port = free_port()
-        argv = [*sdehub_command(), "serve", "--emulator", "--db", str(self.db)]
-        argv += ["--port", str(port), "--setting", "app_rate_limit", "1000000/second"]
-        argv += ["--setting", "log_level", "WARNING"]
-        self.sdehub = start("sdehub", argv, port, self.workdir, self.db)
-        self.servers.append(self.sdehub)
-        port = free_port()
-        argv = [sys.executable, str(Path(__file__).with_name("connector.py"))]
-        self.echo = start("echo", [*argv, "--echo-server", str(port)], port, self.workdir)
-        self.servers.append(self.echo)
+        self.sdehub, self.echo = start_pair(self.workdir, self.db, self.servers)
         if shutil.which("wrk") is None:
             raise BenchError("wrk is not installed (apt-get install -y wrk)")
         self.gen = Wrk(self.workdir, args.connections, args.threads, args.connection, WRK_SCRIPT)
