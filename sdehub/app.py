@@ -32,6 +32,7 @@ from sdehub.api.live import LiveApi
 from sdehub.api.monitoring import MonitoringApi
 from sdehub.api.msghist import MessagingHistory
 from sdehub.api.openapi import document
+from sdehub.api.outcomes import OutcomesApi
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
@@ -136,8 +137,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
         *MonitoringApi(svc).operations(),
-        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id}.
+        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id}
+        # and /admin/outcomes/revisions.
         *AgentsApi(svc).operations(),
+        *OutcomesApi(svc).operations(),
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),

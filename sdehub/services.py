@@ -16,6 +16,7 @@ from sdehub.keys import KeyRing
 from sdehub.messaging import Messaging
 from sdehub.metrics import Metrics
 from sdehub.monitoring import Monitoring
+from sdehub.outcomes import Outcomes
 from sdehub.ratelimit import RateLimiter
 from sdehub.settings import Settings
 from sdehub.store import Database
@@ -42,6 +43,7 @@ class Services:
     surveys: AgentSurveys
     channels: Channels
     agents: Agents
+    outcomes: Outcomes
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -82,4 +84,7 @@ class Services:
             ),
             channels=channels,
             agents=Agents(db, clock, changes),
+            outcomes=Outcomes(
+                db, clock, window_ms=settings.attribution_hours * HOUR_MS, changes=changes
+            ),
         )

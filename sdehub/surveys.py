@@ -35,6 +35,7 @@ from sdehub.clock import Clock
 from sdehub.errors import BadRequest, Conflict, Forbidden, Gone, NotFound
 from sdehub.ingest import record
 from sdehub.model import survey_answers as answers
+from sdehub.model.provenance import Entry
 from sdehub.model.survey_answers import QuestionState
 from sdehub.model.surveys import Survey, decode_survey
 from sdehub.model.validation import FieldError
@@ -271,21 +272,24 @@ def act(
         if state is not None and state.status == "submitted":
             before = answers.records(survey, msgspec.convert(state.answers, list[QuestionState]))
         fresh = [r for r in answers.records(survey, states) if r not in before]
-        _report(conn, conversation, fresh, agent_id, now_ms, window_ms)
+        report_by_agent(conn, conversation, fresh, agent_id, now_ms, window_ms)
     store.put_state(conn, new)
     return context(conversation, survey, new, now_ms)
 
 
-def _report(
+def report_by_agent(
     conn: Connection,
     conversation: Conversation,
     records: list[Any],
     agent_id: str,
     now_ms: int,
     window_ms: int,
-) -> None:
+) -> list[Entry]:
+    """Record SDEs an agent reported for a conversation (source ``agent``, the agent as actor):
+    they belong to the conversation and, when it came from a live visit, to the visit, where they
+    count for its goals. Used by the agent survey and conversation outcomes."""
     if not records:
-        return
+        return []
     account_id = conversation.account_id
     vid, sid = conversation.visitor_id, conversation.session_id
     in_visit = bool(vid and sid) and visits.get_visit(conn, account_id, vid or "", sid or "")
@@ -304,6 +308,7 @@ def _report(
         campaigns.record_goals(
             conn, account_id, model, compiled, entries, now_ms=now_ms, source="agent"
         )
+    return entries
 
 
 def _conversation(conn: Connection, account_id: str, conversation_id: str) -> Conversation:

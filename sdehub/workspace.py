@@ -20,6 +20,7 @@ from sdehub.model.provenance import Entry
 from sdehub.model.publicmodel import authenticated_data, sde_section, visitor_name
 from sdehub.store import Database, events
 from sdehub.store import accounts as account_store
+from sdehub.store import agents as agent_store
 from sdehub.store import conversations as store
 from sdehub.store import surveys as survey_store
 from sdehub.store.accounts import User
@@ -40,6 +41,9 @@ class Snapshot:
     messages: list[Message]
     agent: User | None
     survey: SurveyState | None = None
+    holder_id: str | None = None
+    """The assigned agent (``ASSIGNED_AGENT``, not left); after a close, the one who held it."""
+    holder: User | None = None
 
 
 def iso(ms: int | None) -> str:
@@ -114,16 +118,13 @@ def build(snap: Snapshot) -> JSON:
             "chatRequestedTime": conv.created_ms,
             "chatStartTime": conv.created_ms,
             "chatStartUrl": "",
-            "spectatedEngagement": False,
+            # The agent asking is not the one chatting (seed 001).
+            "spectatedEngagement": snap.holder_id is not None
+            and (agent is None or agent.user_id != snap.holder_id),
             "isMessaging": True,
             "chatSkill": conv.skill_id or "",
         },
-        "chattingAgentInfo": {
-            "agentName": "",
-            "agentGroupName": "",
-            "agentId": None,
-            "agentNickname": "",
-        },
+        "chattingAgentInfo": _chatting_agent(snap.holder_id, snap.holder),
         "agentInfo": _agent_info(conv.account_id, agent),
         "chatTranscript": {"lines": lines},
         "surveyQuestions": {
@@ -200,13 +201,30 @@ def agent_survey(state: SurveyState | None) -> list[JSON]:
     ]
 
 
+def _agent_id(user_id: str) -> int | str:
+    # The public model types agent ids as numbers; sdehub's are numeric strings.
+    return int(user_id) if user_id.isdigit() else user_id
+
+
+def _chatting_agent(holder_id: str | None, holder: User | None) -> JSON:
+    """``chattingAgentInfo``: the conversation's assigned agent, blank while it has none."""
+    if holder_id is None:
+        return {"agentName": "", "agentGroupName": "", "agentId": None, "agentNickname": ""}
+    return {
+        "agentName": (holder.full_name or holder.login_name) if holder else "",
+        "agentGroupName": "Main Group" if holder else "",
+        "agentId": _agent_id(holder_id),
+        "agentNickname": (holder.nickname or holder.login_name) if holder else "",
+    }
+
+
 def _agent_info(account_id: str, agent: User | None) -> JSON:
     if agent is None:
         return {"accountId": account_id}
     return {
         "accountId": account_id,
         "agentName": agent.full_name or agent.login_name,
-        "agentId": int(agent.user_id) if agent.user_id.isdigit() else agent.user_id,
+        "agentId": _agent_id(agent.user_id),
         "agentNickname": agent.nickname or agent.login_name,
         "agentEmail": agent.email or "",
         "maxChats": 0,
@@ -234,6 +252,7 @@ async def snapshot(
         conversation = store.get_conversation(conn, account_id, conversation_id)
         if conversation is None:
             raise NotFound(f"no conversation {conversation_id!r} in account {account_id}")
+        holder_id = agent_store.holder_of(conn, account_id, conversation_id)
         return Snapshot(
             conversation=conversation,
             consumer=store.get_consumer(conn, account_id, conversation.consumer_id),
@@ -241,6 +260,8 @@ async def snapshot(
             messages=store.messages_of(conn, account_id, conversation_id),
             agent=account_store.get_user(conn, account_id, agent_id) if agent_id else None,
             survey=survey_store.get_state(conn, account_id, conversation_id),
+            holder_id=holder_id,
+            holder=account_store.get_user(conn, account_id, holder_id) if holder_id else None,
         )
 
     return await db.read(read)

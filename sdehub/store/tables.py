@@ -504,3 +504,32 @@ export_runs = sa.Table(
     sa.Column("done_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "hour_ms"),
 )
+
+# Conversation outcomes (spec/consume.md §4.1): which SDE properties agents of which skills may
+# report. One validated document per revision; every revision is kept, like the catalog's.
+outcome_configs = sa.Table(
+    "outcome_configs",
+    metadata,
+    _account(),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("document", JSON, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("author", sa.String(256), nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "revision"),
+)
+
+# What agents submitted for a conversation, numbered per conversation (0, 1, ...); ``seq`` is
+# the SDE event the submission was recorded as.
+outcome_submissions = sa.Table(
+    "outcome_submissions",
+    metadata,
+    _account(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("sde", sa.String(16), nullable=False),
+    sa.Column("form_values", JSON, nullable=False),
+    sa.Column("agent_id", Id, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("submitted_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id", "number"),
+)
