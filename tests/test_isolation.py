@@ -41,6 +41,7 @@ from sdehub.store import (
     exports,
     history,
     keys,
+    outcomes,
     quarantine,
     surveys,
     tables,
@@ -63,6 +64,7 @@ MODULES = (
     surveys,
     agents,
     exports,
+    outcomes,
 )
 NOW = 1_700_000_000_000
 
@@ -129,6 +131,10 @@ READS = {
     "exports.surveys_submitted_between",
     "exports.agent_sessions_between",
     "exports.exported_hours",
+    "outcomes.latest_config",
+    "outcomes.get_config",
+    "outcomes.config_revisions",
+    "outcomes.submissions_of",
 }
 WRITES = {
     "events.append",
@@ -180,6 +186,8 @@ RECORD_WRITES = {
     "surveys.put_survey",
     "surveys.put_state",
     "agents.add_transfer",
+    "outcomes.add_config",
+    "outcomes.add_submission",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -442,6 +450,21 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
         ),
     )  # fmt: skip
     exports.mark_exported(conn, a, [0], NOW)
+    for revision in range(1, 2 + extra):
+        outcomes.add_config(
+            conn,
+            outcomes.ConfigRevision(
+                account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
+                author=a[:64],
+            ),
+        )  # fmt: skip
+        outcomes.add_submission(
+            conn,
+            outcomes.Submission(
+                account_id=a, conversation_id="conv-1", number=revision - 1, sde="purchase",
+                form_values={"orderId": a}, agent_id="user-1", seq=revision, submitted_ms=NOW,
+            ),
+        )  # fmt: skip
     for i in range(1 + extra):
         reported = record(
             conn,
