@@ -42,6 +42,7 @@ from sdehub.store import outcomes as store
 from sdehub.store.conversations import Conversation
 from sdehub.store.outcomes import ConfigRevision, Submission
 from sdehub.surveys import report_by_agent
+from sdehub.workspace import iso
 
 WINDOW_MS = 30 * 60_000
 """How long after the close a conversation's outcomes may still be submitted."""
@@ -143,7 +144,7 @@ def submit(
     if not form.open:
         raise Conflict(
             f"conversation {conversation_id} closed more than 30 minutes ago: outcomes could be "
-            f"reported until {form.deadline_ms}"
+            f"reported until {iso(form.deadline_ms)}"
         )
     entry = next((e for e in form.sections if e.sde == sde), None)
     if entry is None:

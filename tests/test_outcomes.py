@@ -6,12 +6,14 @@ public model and its live pushes, goals, Messaging Interactions records. Also
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from sdehub.store import events
+from tests.conftest import HarnessFactory
 from tests.harness import ACCOUNT, Harness, close
 from tests.test_agent_desk import Agent, login
 from tests.test_campaigns import configured, engagement, goals
@@ -363,6 +365,7 @@ async def test_submissions_end_30_minutes_after_the_close(h: Harness) -> None:
     h.clock.advance(1)
     r = await submit(h, agent, conversation_id, ORDER)
     assert r.status_code == 409, r.text
+    assert "2026-01-01T00:30:00.000Z" in r.json()["error"]["message"]
     body = await form(h, agent, conversation_id)
     assert body["open"] is False and len(body["submissions"]) == 1
 
@@ -450,3 +453,28 @@ async def test_chatting_agent_info_follows_the_assigned_agent(h: Harness) -> Non
         await ws.__aexit__(None, None, None)
     model = await h.public_model(conversation_id, ann.headers)
     assert model["chattingAgentInfo"]["agentId"] == int(bob.id)
+
+
+async def test_outcomes_on_postgres(make_harness: HarnessFactory, postgres_url: str) -> None:
+    account = f"pg{uuid.uuid4().hex[:12]}"
+    base = f"/api/account/{account}"
+    async with make_harness(db=postgres_url) as h:
+        admin = await login(h, "admin", account)
+        r = await h.client.put(f"{base}/admin/catalog", headers=admin.headers,
+                               json={"skills": [{"id": 11, "name": "Sales"}]})  # fmt: skip
+        assert r.status_code == 200, r.text
+        r = await h.client.put(f"{base}/admin/outcomes", headers=admin.headers,
+                               json=outcomes(PURCHASE, SERVICE))  # fmt: skip
+        assert r.status_code == 200 and r.json()["revision"] == 1, r.text
+        conversation_id = await h.open_conversation(
+            await h.connector(account), account=account, skillId="11"
+        )
+        url = f"{base}/agent-workspace/conversations/{conversation_id}"
+        assert (await h.client.post(f"{url}/accept", headers=admin.headers)).status_code == 200
+        r = await h.client.post(f"{url}/outcomes", headers=admin.headers, json=ORDER)
+        assert r.status_code == 201, r.text
+        r = await h.client.get(f"{url}/outcomes", headers=admin.headers)
+        assert [s["values"] for s in r.json()["submissions"]] == [ORDER["values"]]
+        model = await h.public_model(conversation_id, admin.headers, account)
+        assert [t["orderId"] for t in model["SDE"]["transaction"]] == ["A-1"]
+        assert model["chattingAgentInfo"]["agentName"] == "admin"
