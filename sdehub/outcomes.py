@@ -129,7 +129,7 @@ def submit(
     values: dict[str, Any],
     now_ms: int,
     window_ms: int,
-) -> Submission:
+) -> tuple[Submission, Conversation]:
     """Check and record one submission, in one transaction."""
     # Serialise with the agent actions: a transfer or close cannot slip in between the checks.
     agent_store.lock_conversation(conn, account_id, conversation_id)
@@ -169,7 +169,7 @@ def submit(
         submitted_ms=now_ms,
     )
     store.add_submission(conn, submission)
-    return submission
+    return submission, form.conversation
 
 
 class Outcomes:
@@ -216,10 +216,15 @@ class Outcomes:
     async def submit(
         self, account_id: str, conversation_id: str, agent_id: str, sde: str, values: dict[str, Any]
     ) -> Submission:
-        done: Submission = await self._db.write(
+        done: Submission
+        conversation: Conversation
+        done, conversation = await self._db.write(
             submit, account_id, conversation_id, agent_id, sde, values, self._clock.now_ms(),
             self._window_ms,
         )  # fmt: skip
         if self._changes is not None:
             await self._changes.conversation(account_id, conversation_id)
+            vid, sid = conversation.visitor_id, conversation.session_id
+            if vid and sid:  # the SDE belongs to the visit's other conversations too
+                await self._changes.visit(account_id, vid, sid)
         return done

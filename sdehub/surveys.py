@@ -14,8 +14,8 @@ and every action is refused (410). Every change moves the state revision on (``x
 a change naming another revision is refused (409: read the state again).
 
 Who may act: "only the assigned agent". When the conversation has a participant in the role
-``ASSIGNED_AGENT`` (still there), only that agent; conversations here do not carry one yet
-(agents are not assigned by this product so far), so until then any agent of the account may.
+``ASSIGNED_AGENT`` (still there: the agent that accepted it, :mod:`sdehub.agents`), only that
+agent; while it has none, any agent of the account may.
 
 Submitting the engagement-attribute answers reports them as Purchase / Lead / Service Activity
 SDEs of the conversation (source ``agent``), which reach goals like consumer-reported ones. A

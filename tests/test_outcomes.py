@@ -419,6 +419,25 @@ async def test_a_submission_is_pushed_to_bindings(h: Harness) -> None:
         await ws.__aexit__(None, None, None)
 
 
+async def test_the_visits_other_conversations_are_pushed_too(h: Harness) -> None:
+    r = await engagement(h, {"entryPoints": ["sec://checkout"]})
+    context = {"visitorId": r.json()["visitorId"], "sessionId": r.json()["sessionId"],
+               "type": "SharkContext"}  # fmt: skip
+    earlier = await h.open_conversation(await h.connector(ext_id="c-0"),
+                                        conversationContext=context)  # fmt: skip
+    await h.post_send(await h.connector(ext_id="c-0"), close(earlier))
+    agent, conversation_id = await setup(h, conversationContext=context)
+    ws = await connect(h, agent.headers)
+    try:
+        assert await bind(ws, earlier, "SDE.transaction") == [("SDE.transaction", [])]
+        assert (await submit(h, agent, conversation_id, ORDER)).status_code == 201
+        m = await ws.receive()
+        assert (m["conversationId"], m["key"]) == (earlier, "SDE.transaction")
+        assert [t["orderId"] for t in m["newValue"]] == ["A-1"]
+    finally:
+        await ws.__aexit__(None, None, None)
+
+
 async def test_chatting_agent_info_follows_the_assigned_agent(h: Harness) -> None:
     await configured(h)
     ann = await login(h, "ann")
