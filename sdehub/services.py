@@ -17,6 +17,7 @@ from sdehub.messaging import Messaging
 from sdehub.metrics import Metrics
 from sdehub.monitoring import Monitoring
 from sdehub.ratelimit import RateLimiter
+from sdehub.reports import Reports
 from sdehub.settings import Settings
 from sdehub.store import Database
 from sdehub.surveys import AgentSurveys
@@ -42,6 +43,7 @@ class Services:
     surveys: AgentSurveys
     channels: Channels
     agents: Agents
+    reports: Reports
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -82,4 +84,5 @@ class Services:
             ),
             channels=channels,
             agents=Agents(db, clock, changes),
+            reports=Reports(db, clock),
         )
