@@ -42,6 +42,7 @@ from sdehub.store import (
     history,
     keys,
     quarantine,
+    reports,
     surveys,
     tables,
     visits,
@@ -63,6 +64,7 @@ MODULES = (
     surveys,
     agents,
     exports,
+    reports,
 )
 NOW = 1_700_000_000_000
 
@@ -129,6 +131,8 @@ READS = {
     "exports.surveys_submitted_between",
     "exports.agent_sessions_between",
     "exports.exported_hours",
+    "reports.goal_tracker",
+    "reports.sde_activity",
 }
 WRITES = {
     "events.append",

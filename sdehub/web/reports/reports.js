@@ -161,25 +161,35 @@ function render(report) {
   draw(name, report);
 }
 
-// One bar per combination of the group-by values; goal tracker bars are stacked by reporter.
+// Goal tracker: one bar per combination of the group-by values, stacked by reporter, beside
+// the assisted conversions. SDE activity: one bar per value of the first dimension (the day,
+// when grouped by day), stacked by the combination of the others (type / source / ...).
 function draw(name, report) {
   const spec = REPORTS[name];
   const dims = Object.keys(spec.dimensions).filter((d) => report.groupBy.includes(d))
     .map((d) => spec.dimensions[d]);
-  const labelOf = (row) => dims.map((d) => cell(row[d]) || "(none)").join(" / ") || "total";
+  const join = (row, names) => names.map((d) => cell(row[d]) || "(none)").join(" / ");
+  let labelOf = (row) => join(row, dims) || "total";
+  let series;
+  if (name === "goal-tracker") {
+    series = [
+      ["reached", "Goals reached, consumer-reported", (r) => r.reportedBy === "consumer" ? r.goalsReached : 0],
+      ["reached", "Goals reached, agent-reported", (r) => r.reportedBy === "agent" ? r.goalsReached : 0],
+      ["assisted", "Assisted conversions", (r) => r.assistedConversions],
+    ];
+  } else {
+    const [first, ...rest] = dims;
+    labelOf = (row) => (first ? cell(row[first]) : "total");
+    const stacks = [...new Set(report.rows.map((row) => join(row, rest) || "SDEs accepted"))];
+    series = stacks.map((stack) => [
+      "events", stack, (r) => ((join(r, rest) || "SDEs accepted") === stack ? r.events : 0),
+    ]);
+  }
   const labels = [...new Set(report.rows.map(labelOf))];
-  const series = name === "goal-tracker"
-    ? [["consumer", "Goals reached, consumer-reported", (r) => r.reportedBy === "consumer" ? r.goalsReached : 0],
-       ["agent", "Goals reached, agent-reported", (r) => r.reportedBy === "agent" ? r.goalsReached : 0],
-       ["assisted", "Assisted conversions", (r) => r.assistedConversions]]
-    : [["events", "SDEs accepted", (r) => r.events]];
-  const datasets = series.map(([key, label, value]) => {
+  const datasets = series.map(([stack, label, value]) => {
     const sums = new Map(labels.map((l) => [l, 0]));
     for (const row of report.rows) sums.set(labelOf(row), sums.get(labelOf(row)) + value(row));
-    return {
-      label, data: labels.map((l) => sums.get(l)),
-      stack: key === "assisted" ? "assisted" : "reached",
-    };
+    return { label, stack, data: labels.map((l) => sums.get(l)) };
   });
   if (chart) chart.destroy();
   chart = new window.Chart($("#chart"), {
