@@ -218,8 +218,8 @@ def goal_rows(found: Sequence[store.GoalAggregate], group_by: Sequence[str]) -> 
                 serviceActivities=a.service_activities,
             )
         )
-    dims = [f for d, f in _GOAL_FIELDS.items() if d in group_by]
-    columns = [*dims, "reportedBy", "reportingAgentId", "currency"]
+    fields = [f for d, f in _GOAL_FIELDS.items() if d in group_by]
+    columns = [*fields, "reportedBy", "reportingAgentId", "currency"]
     return sorted(out, key=lambda r: _sort_key([getattr(r, c) for c in columns]))
 
 
@@ -234,8 +234,8 @@ def sde_rows(found: Sequence[store.SdeAggregate], group_by: Sequence[str]) -> li
                 value = bool(value)
             dims[_SDE_FIELDS[name]] = value
         out.append(SdeRow(**dims, events=a.events))
-    dims = [f for d, f in _SDE_FIELDS.items() if d in group_by]
-    return sorted(out, key=lambda r: _sort_key([getattr(r, c) for c in dims]))
+    fields = [f for d, f in _SDE_FIELDS.items() if d in group_by]
+    return sorted(out, key=lambda r: _sort_key([getattr(r, c) for c in fields]))
 
 
 def csv_columns(report: GoalTracker | SdeActivity) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sdehub.demo import populate
 from tests.conftest import HarnessFactory
 from tests.harness import ACCOUNT, Harness
 from tests.test_agent_survey import survey
@@ -378,3 +379,21 @@ async def test_page_and_vendored_chart_library(h: Harness) -> None:
     assert again.status_code == 304
     assert (await h.client.get("/vendor/nothing.js")).status_code == 404
     assert (await h.client.get("/reports/static/..%2Fvendor%2Fchart.umd.min.js")).status_code == 404
+
+
+async def test_the_demo_data_fills_the_reports(h: Harness) -> None:
+    data = await populate(h.svc, h.clock, conversations=2)
+    r = await h.client.post(
+        f"/api/account/{data.account_id}/login", params={"v": "1.3"},
+        json={"username": data.agent_login, "password": data.agent_password},
+    )  # fmt: skip
+    agent = {"Authorization": f"Bearer {r.json()['bearer']}"}
+    base = f"/api/account/{data.account_id}/reports"
+    r = await h.client.get(f"{base}/goal-tracker", params={"groupBy": "campaign"}, headers=agent)
+    rows = r.json()["rows"]
+    assert [(x["campaignId"], x["reportedBy"], x["goalsReached"], x["assistedConversions"],
+             x["transactions"]) for x in rows] == [
+        ("61", "agent", 1, 1, 1), ("61", "consumer", 3, 3, 3),
+    ]  # fmt: skip
+    r = await h.client.get(f"{base}/sde-activity", params={"groupBy": "source"}, headers=agent)
+    assert {x["source"] for x in r.json()["rows"]} == {"webtag", "connector", "monitoring", "agent"}
