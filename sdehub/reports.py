@@ -189,7 +189,6 @@ GOAL_METRICS: Final = (
     "reportedBy", "reportingAgentId", "currency", "goalsReached", "assistedConversions",
     "transactions", "transactionValue", "leads", "leadValue", "serviceActivities",
 )  # fmt: skip
-_SDE_FIELDS: Final[dict[str, str]] = {d: d for d in SDE_DIMENSIONS}
 
 
 def _sort_key(values: Sequence[Any]) -> tuple[Any, ...]:
@@ -224,18 +223,23 @@ def goal_rows(found: Sequence[store.GoalAggregate], group_by: Sequence[str]) -> 
 
 
 def sde_rows(found: Sequence[store.SdeAggregate], group_by: Sequence[str]) -> list[SdeRow]:
-    out = []
+    """The rows of the dimensions asked for: sums of the store's finest rows (a few per day)."""
+    sums: dict[tuple[Any, ...], int] = {}
     for a in found:
-        dims: dict[str, Any] = {}
-        for name, value in zip(group_by, a.dimensions, strict=True):
-            if name == "day":
-                value = _day(value)
-            elif name == "authenticated":
-                value = bool(value)
-            dims[_SDE_FIELDS[name]] = value
-        out.append(SdeRow(**dims, events=a.events))
-    fields = [f for d, f in _SDE_FIELDS.items() if d in group_by]
-    return sorted(out, key=lambda r: _sort_key([getattr(r, c) for c in fields]))
+        day, wire_type, source, authenticated = a.dimensions
+        full = {
+            "day": _day(day),
+            "type": wire_type,
+            "source": source,
+            "authenticated": bool(authenticated),
+        }
+        key = tuple(full[d] for d in SDE_DIMENSIONS if d in group_by)
+        sums[key] = sums.get(key, 0) + a.events
+    fields = [d for d in SDE_DIMENSIONS if d in group_by]
+    return [
+        SdeRow(**dict(zip(fields, key, strict=True)), events=events)
+        for key, events in sorted(sums.items(), key=lambda item: _sort_key(item[0]))
+    ]
 
 
 def csv_columns(report: GoalTracker | SdeActivity) -> list[str]:
@@ -244,7 +248,7 @@ def csv_columns(report: GoalTracker | SdeActivity) -> list[str]:
     if isinstance(report, GoalTracker):
         dims = [f for d, f in _GOAL_FIELDS.items() if d in report.groupBy]
         return dims + list(GOAL_METRICS)
-    return [f for d, f in _SDE_FIELDS.items() if d in report.groupBy] + ["events"]
+    return [d for d in SDE_DIMENSIONS if d in report.groupBy] + ["events"]
 
 
 def to_csv(report: GoalTracker | SdeActivity) -> str:
@@ -300,9 +304,8 @@ class Reports:
     async def sde_activity(
         self, account_id: str, span: Range, group_by: Sequence[str]
     ) -> SdeActivity:
-        dims = cast(Sequence[SdeDimension], group_by)
         found = await self._db.read(
-            lambda c: store.sde_activity(c, account_id, span.since_ms, span.until_ms, group_by=dims)
+            lambda c: store.sde_activity(c, account_id, span.since_ms, span.until_ms)
         )
         return SdeActivity(
             accountId=account_id,

@@ -1,4 +1,4 @@
-"""reports: the SDE activity report's covering index
+"""reports: the SDE activity report's index by account and day
 
 Revision ID: 0009
 Revises: 0008
@@ -7,6 +7,7 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
@@ -17,11 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_sde_events_time",
+        "ix_sde_events_day",
         "sde_events",
-        ["account_id", "server_ms", "wire_type", "source", "authenticated"],
+        ["account_id", sa.text("(server_ms / 86400000)"), "wire_type", "source", "authenticated"],
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_sde_events_time", table_name="sde_events")
+    op.drop_index("ix_sde_events_day", table_name="sde_events")
