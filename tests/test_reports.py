@@ -397,3 +397,25 @@ async def test_the_demo_data_fills_the_reports(h: Harness) -> None:
     ]  # fmt: skip
     r = await h.client.get(f"{base}/sde-activity", params={"groupBy": "source"}, headers=agent)
     assert {x["source"] for x in r.json()["rows"]} == {"webtag", "connector", "monitoring", "agent"}
+
+
+async def test_transfers_credit_the_last_agent_and_skill(h: Harness) -> None:
+    """LivePerson's "Last" model: a consumer-reported conversion goes to the conversation's last
+    agent (and its skill now); what an agent reported stays that agent's."""
+    ids = await facts(h)
+    agent, first = await login(h)
+    desk = f"/api/account/{ACCOUNT}/agent-workspace/conversations/{ids['conversation']}"
+    r = await h.client.post(f"{desk}/transfer", headers=agent, json={"skillId": "12"})
+    assert r.status_code == 200, r.text
+    other, second = await login(h, user="agent-2")
+    r = await h.client.post(f"{desk}/accept", headers=other)
+    assert r.status_code == 200, r.text
+    r = await get(h, "goal-tracker", agent, groupBy="skill,agent", **RANGE)
+    rows = [(x["skillId"], x["agentId"], x["reportedBy"], x["reportingAgentId"], x["currency"],
+             x["goalsReached"]) for x in r.json()["rows"]]  # fmt: skip
+    assert rows == [
+        (None, None, "consumer", None, None, 1),
+        (None, None, "consumer", None, "USD", 1),
+        ("12", first, "agent", first, "USD", 1),
+        ("12", second, "consumer", None, "EUR", 2),
+    ]
