@@ -81,7 +81,8 @@ def _day(number: int) -> str:
 
 
 def parse_range(query: dict[str, str], today: date) -> Range:
-    """``from`` and ``to`` (UTC days, inclusive); by default the last seven days."""
+    """``from`` and ``to`` (UTC days, inclusive); by default seven days: up to today, or from
+    ``from``."""
     errors: list[FieldError] = []
     days: dict[str, date] = {}
     for name in ("from", "to"):
@@ -96,8 +97,9 @@ def parse_range(query: dict[str, str], today: date) -> Range:
             errors.append(FieldError(f"$query.{name}", "expected a UTC day: YYYY-MM-DD"))
     if errors:
         raise BadRequest.from_errors(errors)
-    last = days.get("to") or (today if "from" not in days else days["from"] + timedelta(6))
-    first = days.get("from") or last - timedelta(days=DEFAULT_DAYS - 1)
+    week = timedelta(days=DEFAULT_DAYS - 1)
+    last = days.get("to") or (days["from"] + week if "from" in days else today)
+    first = days.get("from") or last - week
     if first > last:
         problem = FieldError("$query.to", f"must not be before from ({first})")
         raise BadRequest.from_errors([problem])

@@ -335,6 +335,8 @@ async def test_default_range_is_the_last_seven_days(h: Harness) -> None:
     agent, _ = await login(h)
     body = (await get(h, "sde-activity", agent)).json()
     assert (body["from"], body["to"], body["rows"]) == ("2026-01-05", "2026-01-11", [])
+    body = (await get(h, "sde-activity", agent, **{"from": "2026-01-02"})).json()
+    assert (body["from"], body["to"]) == ("2026-01-02", "2026-01-08")
 
 
 async def test_another_accounts_data_is_never_counted(h: Harness) -> None:
