@@ -33,6 +33,7 @@ from sdehub.api.monitoring import MonitoringApi
 from sdehub.api.msghist import MessagingHistory
 from sdehub.api.openapi import document
 from sdehub.api.outcomes import OutcomesApi
+from sdehub.api.reports import ReportsApi
 from sdehub.api.routing import JSON, Operation, Resp, guarded, routes
 from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *MessagingHistory(svc).operations(),
         *SurveyApi(svc).operations(),
         *DataAccessApi(svc, exporter).operations(),
+        *ReportsApi(svc).operations(),
     ]
     ops = Ops(svc, operations)
     operations.extend(ops.own_operations())

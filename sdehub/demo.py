@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any, Final
 
 from sdehub.clock import ManualClock
+from sdehub.demo_sales import sell
 from sdehub.envelopes import Item
 from sdehub.ingest import record
 from sdehub.messaging import Caller
@@ -213,7 +214,7 @@ async def populate(
     data = DemoData()
     await svc.accounts.add(ACCOUNT, "Demo Shop")
     await svc.accounts.put_app(ACCOUNT, CLIENT_ID, CLIENT_SECRET, name="Demo connector")
-    await svc.accounts.put_user(
+    agent = await svc.accounts.put_user(
         ACCOUNT, AGENT_LOGIN, AGENT_PASSWORD, nickname="Demo Agent", full_name="Demo Agent"
     )
     await svc.catalogs.replace(ACCOUNT, demo_catalog(), author="demo", note="the demo shop")
@@ -275,4 +276,9 @@ async def populate(
             await svc.messaging.send(caller, Item(req_id="close", body=close))
         else:
             data.open_conversations.append(conversation_id)
+    # Last, so the conversations above stay what they were: sales for the reports.
+    await sell(
+        svc, clock, rng, account_id=ACCOUNT, app_id=SHOP_APP, client_id=CLIENT_ID,
+        agent_id=agent.user_id,
+    )  # fmt: skip
     return data

@@ -18,6 +18,7 @@ from sdehub.metrics import Metrics
 from sdehub.monitoring import Monitoring
 from sdehub.outcomes import Outcomes
 from sdehub.ratelimit import RateLimiter
+from sdehub.reports import Reports
 from sdehub.settings import Settings
 from sdehub.store import Database
 from sdehub.surveys import AgentSurveys
@@ -44,6 +45,7 @@ class Services:
     channels: Channels
     agents: Agents
     outcomes: Outcomes
+    reports: Reports
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -87,4 +89,5 @@ class Services:
             outcomes=Outcomes(
                 db, clock, window_ms=settings.attribution_hours * HOUR_MS, changes=changes
             ),
+            reports=Reports(db, clock),
         )

@@ -168,7 +168,8 @@ async def test_demo_data_is_deterministic_and_covers_every_type(tmp_path: Path) 
     with engine.connect() as conn:
         kinds = {r[0] for r in conn.exec_driver_sql("SELECT DISTINCT source FROM sde_events")}
     engine.dispose()
-    assert kinds == {"webtag", "connector"}
+    # The sales at the end (sdehub.demo_sales) go through the Monitoring API and the agent survey.
+    assert kinds == {"webtag", "connector", "monitoring", "agent"}
 
 
 def test_demo_banner_is_a_runnable_flow() -> None:

@@ -43,6 +43,7 @@ from sdehub.store import (
     keys,
     outcomes,
     quarantine,
+    reports,
     surveys,
     tables,
     visits,
@@ -65,6 +66,7 @@ MODULES = (
     agents,
     exports,
     outcomes,
+    reports,
 )
 NOW = 1_700_000_000_000
 
@@ -135,6 +137,8 @@ READS = {
     "outcomes.get_config",
     "outcomes.config_revisions",
     "outcomes.submissions_of",
+    "reports.goal_tracker",
+    "reports.sde_activity",
 }
 WRITES = {
     "events.append",

@@ -228,6 +228,18 @@ sa.Index(
     sde_events.c.session_id,
     sde_events.c.server_ms,
 )
+# The SDE activity report (sdehub.reports) counts an account's events per UTC day, type, source
+# and authentication over a range of days: the index holds them in that order, so the database
+# reads only the range and counts each group as it passes, with no sort (11x faster than sorting
+# the range's events on SQLite, docs/reports.md).
+sa.Index(
+    "ix_sde_events_day",
+    sde_events.c.account_id,
+    sa.text("(server_ms / 86400000)"),
+    sde_events.c.wire_type,
+    sde_events.c.source,
+    sde_events.c.authenticated,
+)
 
 # Which events belong to which conversation (messaging attribution: from 12 h before the
 # conversation starts until 12 h after it closes), decided when either side is written.
