@@ -6,6 +6,7 @@ public model and its live pushes, goals, Messaging Interactions records. Also
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -396,6 +397,18 @@ async def test_a_submission_reaches_goals(h: Harness) -> None:
         ("agent", 120.5, conversation_id, False),
         ("agent", 120.5, conversation_id, True),
     ]
+    # The goal tracker counts the order once (the duplicate never), as reported by the agent.
+    day = time.strftime("%Y-%m-%d", time.gmtime(h.clock.now_ms() / 1000))
+    r = await h.client.get(
+        f"/api/account/{ACCOUNT}/reports/goal-tracker", headers=agent.headers,
+        params={"from": day, "to": day, "groupBy": "agent"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    rows = [row for row in r.json()["rows"] if row["reportedBy"] == "agent"]
+    assert [(row["agentId"], row["reportingAgentId"], row["transactions"],
+             row["transactionValue"]) for row in rows] == [
+        (agent.id, agent.id, 1, 120.5)
+    ]  # fmt: skip
 
 
 # --- live pushes and chattingAgentInfo ---------------------------------------------------------
