@@ -9,6 +9,8 @@ agent survey, transfers and closes conversations; and the page fits laptop and l
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,7 @@ from tests.browser import CHROMIUM_ARGS, chromium, serve
 
 pytestmark = pytest.mark.browser
 
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 SKILLS = [{"id": 11, "name": "Sales"}, {"id": 12, "name": "Support"}]
 SURVEY = {
     "name": "Sales wrap-up", "defaultTimeoutInMinutes": 30, "skillIds": ["11"],
@@ -265,7 +268,7 @@ def test_an_agent_accepts_and_works_a_conversation_live(
     expect(service).to_have_attribute("data-provenance", "unauthenticated")
     expect(service).to_contain_text("shoe size")
     expect(service).to_contain_text("via Engagement Attributes API")
-    expect(service.locator("time")).to_have_attribute("datetime", _iso_like())
+    expect(service.locator("time")).to_have_attribute("datetime", ISO_TIME)
 
     # The Conversation Summary: the agent survey of skill 11 (no outcomes are configured).
     summary = page.locator("#summary")
@@ -292,12 +295,6 @@ def test_an_agent_accepts_and_works_a_conversation_live(
     purchase = page.locator('[data-sde="SDE.transaction"] .sde-entry')
     expect(purchase).to_have_attribute("data-provenance", "agent-reported")
     expect(purchase).to_contain_text("A-1")
-
-
-def _iso_like() -> Any:
-    import re
-
-    return re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
 def test_transfer_close_and_a_conversation_without_a_visit(
@@ -334,6 +331,31 @@ def test_transfer_close_and_a_conversation_without_a_visit(
         params={"path": "visitorInfo.chattingVisitorState"}, headers=bob["headers"],
     )  # fmt: skip
     assert r.json() == "ENDED"
+
+    # The session is the tab's: a reload keeps it, Log out ends it on the server too.
+    kept = page.evaluate(
+        "['sdehub.bearer', 'sdehub.account', 'sdehub.agentId'].map(k => sessionStorage.getItem(k))"
+    )
+    assert kept[1:] == [acct.id, bob["id"]]
+    page.reload()
+    expect(row(page, "#waiting-groups", first)).to_have_count(0)
+    expect(page.locator("#who")).to_contain_text("bob")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_label("User name")).to_be_focused()
+    assert page.evaluate("sessionStorage.getItem('sdehub.bearer')") is None
+    auth = {"Authorization": f"Bearer {kept[0]}"}
+    desk = f"/api/account/{acct.id}/agent-workspace/conversations"
+    assert _eventually(lambda: acct.http.get(desk, headers=auth).status_code == 401)
+
+
+def _eventually(check: Any, seconds: float = 5) -> bool:
+    """For what the page does without waiting (a logout it does not wait for)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 @pytest.mark.parametrize("width", [1280, 1920])

@@ -82,6 +82,7 @@ export function renderConsumerInfo(container, sde, authenticated) {
   // authenticatedData repeats the authenticated entries above (a deprecated path): folded away
   // unless the agent opened it.
   const previous = container.querySelector("details.authenticated");
+  const focused = previous && previous.querySelector("summary") === document.activeElement;
   clear(container);
   container.append(
     ...SDE_TYPES.map(([key, label]) => typeSection(`SDE.${key}`, label, sde[key])),
@@ -89,6 +90,7 @@ export function renderConsumerInfo(container, sde, authenticated) {
       el("summary", {}, "authenticatedData (deprecated path)"),
       AUTHENTICATED_TYPES.map(([key, label]) =>
         typeSection(`authenticatedData.${key}`, label, authenticated[key]))));
+  if (focused) container.querySelector("details.authenticated > summary").focus();
 }
 
 export function renderJourney(container, journey) {
