@@ -109,6 +109,13 @@ class Account:
         assert r.status_code == 200, r.text
         return r.json()
 
+    def survey(self, survey: dict[str, Any]) -> None:
+        r = self.http.post(
+            f"/api/account/{self.id}/configuration/ac-common/agent_surveys",
+            params={"v": "2.0"}, headers=self.admin, json=survey,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+
     def agent(self, user: str, *skills: int) -> dict[str, Any]:
         agent = self.login(user)
         self.put(f"admin/agents/{agent['id']}", {"skillIds": list(skills)})
@@ -200,11 +207,7 @@ def test_an_agent_accepts_and_works_a_conversation_live(
 ) -> None:
     acct = account("73000001")
     ann = acct.agent("ann", 11)
-    r = acct.http.post(
-        f"/api/account/{acct.id}/configuration/ac-common/agent_surveys", params={"v": "2.0"},
-        headers=acct.admin, json=SURVEY,
-    )  # fmt: skip
-    assert r.status_code == 201, r.text
+    acct.survey(SURVEY)
     vid, sid = acct.visit("sec://Sport", "https://shop.example/running-shoes")
     consumer = acct.consumer("web-consumer")
     conv = acct.conversation(consumer, 11, conversationContext={"visitorId": vid, "sessionId": sid})
@@ -362,6 +365,7 @@ def _eventually(check: Any, seconds: float = 5) -> bool:
 def test_nothing_overflows_horizontally(page: Page, server: str, account: Any, width: int) -> None:
     acct = account(f"7301{width}")
     acct.agent("wide", 11)
+    acct.survey(SURVEY)
     consumer = acct.consumer("wide-consumer")
     conv = acct.conversation(consumer, 11)
     long_email = "ana.with.a.very.long.address." + "x" * 60 + "@example.com"
@@ -376,6 +380,7 @@ def test_nothing_overflows_horizontally(page: Page, server: str, account: Any, w
     row(page, "#waiting-groups", conv).get_by_role("button", name="Accept").click()
     expect(page.locator("#transcript li")).to_have_count(1)
     expect(page.locator('[data-sde="SDE.customerDetails"] .sde-entry')).to_have_count(1)
+    expect(page.locator("#survey-form fieldset")).to_have_count(3)
     overflow = page.evaluate(
         """() => {
           const width = document.documentElement.clientWidth;
