@@ -60,7 +60,8 @@ function describe(value) {
 function entry(record) {
   const meta = record._meta;
   const kind = provenance(meta);
-  const fields = Object.entries(record).filter(([key, v]) => key !== "_meta" && v !== null && v !== "");
+  const fields = Object.entries(record).filter(([key, v]) =>
+    key !== "_meta" && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0));
   return el("article", { class: "sde-entry", "data-provenance": kind },
     el("p", { class: "prov" },
       el("span", { class: `badge prov-${kind === "agent-reported" ? "agent" : kind}` }, kind),

@@ -132,7 +132,7 @@ function start() {
   $("who").hidden = false;
   $("who").textContent = `${state.user} · account ${state.account}`;
   $("logout").hidden = false;
-  state.summary = new Summary({ api, account: state.account, toast });
+  state.summary = new Summary({ api, account: state.account, agentId: state.agentId, toast });
   select(null);
   loadSkills();
   refreshDesk();
