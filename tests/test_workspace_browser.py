@@ -309,6 +309,12 @@ def test_transfer_close_and_a_conversation_without_a_visit(
     first = acct.conversation(acct.consumer("c-1"), 11)
     second = acct.conversation(acct.consumer("c-2"), 11)
 
+    page.goto(f"{server}/workspace/")
+    page.get_by_label("Account id").fill(acct.id)
+    page.get_by_label("User name").fill("bob")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("wrong user name or password")
     log_in(page, server, acct.id, "bob")
     expect(page.locator("#waiting-groups .conv-item")).to_have_count(2)
     # Keyboard only: the Accept button of the first (oldest) conversation, then Enter.
@@ -334,6 +340,10 @@ def test_transfer_close_and_a_conversation_without_a_visit(
         params={"path": "visitorInfo.chattingVisitorState"}, headers=bob["headers"],
     )  # fmt: skip
     assert r.json() == "ENDED"
+
+    # The queue refreshes by itself: a new conversation shows up without a reload.
+    third = acct.conversation(acct.consumer("c-3"), 11)
+    expect(row(page, "#waiting-groups", third)).to_be_visible()
 
     # The session is the tab's: a reload keeps it, Log out ends it on the server too.
     kept = page.evaluate(
