@@ -8,7 +8,8 @@ from sdehub.accounts import Accounts
 from sdehub.agents import Agents
 from sdehub.apikeys import ApiKeys
 from sdehub.campaigns import Catalogs
-from sdehub.channels import Changes, Channels
+from sdehub.channels import Backend, Changes, Channels, MemoryBackend
+from sdehub.channels_redis import RedisBackend
 from sdehub.clock import Clock
 from sdehub.identity import BrandIdentity
 from sdehub.ingest import HOUR_MS, Quarantine
@@ -17,7 +18,7 @@ from sdehub.messaging import Messaging
 from sdehub.metrics import Metrics
 from sdehub.monitoring import Monitoring
 from sdehub.ratelimit import RateLimiter
-from sdehub.settings import Settings
+from sdehub.settings import Settings, SettingsError
 from sdehub.store import Database
 from sdehub.surveys import AgentSurveys
 from sdehub.tokens import Tokens
@@ -50,7 +51,7 @@ class Services:
         db.on_commit = metrics.on_commit
         keys = KeyRing(db, clock)
         accounts = Accounts(db, clock, emulator=settings.emulator)
-        channels = Channels()
+        channels = Channels(channels_backend(settings))
         changes = Changes(channels)
         return cls(
             settings=settings,
@@ -83,3 +84,12 @@ class Services:
             channels=channels,
             agents=Agents(db, clock, changes),
         )
+
+
+def channels_backend(settings: Settings) -> Backend:
+    url = settings.channels_url.strip()
+    if not url:
+        return MemoryBackend()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBackend(url, settings.channels_prefix)
+    raise SettingsError(f"channels_url {url!r} is not empty nor a redis:// URL")
