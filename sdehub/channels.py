@@ -119,6 +119,10 @@ class Channels:
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend: Backend = backend or MemoryBackend()
         self._local: dict[str, set[Subscriber]] = {}
+        # Deliveries are numbered: whoever built something from the store after delivery n knows
+        # it reflects every write announced up to n (see sdehub.live.Models).
+        self.sequence = 0
+        self._delivered: dict[str, int] = {}
 
     async def start(self) -> None:
         await self.backend.start(self._deliver)
@@ -139,8 +143,17 @@ class Channels:
     def subscriber(self) -> Subscriber:
         return Subscriber(self)
 
+    def delivered(self, channel: str) -> int:
+        """The number of the last delivery on ``channel`` (0: none while it was listened to)."""
+        return self._delivered.get(channel, 0)
+
     def _deliver(self, channel: str, data: bytes) -> None:
-        for subscriber in self._local.get(channel, ()):
+        local = self._local.get(channel)
+        if not local:
+            return
+        self.sequence += 1
+        self._delivered[channel] = self.sequence
+        for subscriber in local:
             subscriber._put(channel, data)
 
     async def _join(self, channel: str, subscriber: Subscriber) -> None:
@@ -156,6 +169,7 @@ class Channels:
         local.discard(subscriber)
         if not local:
             del self._local[channel]
+            self._delivered.pop(channel, None)
             await self.backend.unlisten(channel)
 
 

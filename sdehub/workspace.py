@@ -124,7 +124,7 @@ def build(snap: Snapshot) -> JSON:
             "agentId": None,
             "agentNickname": "",
         },
-        "agentInfo": _agent_info(conv.account_id, agent),
+        "agentInfo": agent_info(conv.account_id, agent),
         "chatTranscript": {"lines": lines},
         "surveyQuestions": {
             "preChat": {
@@ -200,7 +200,7 @@ def agent_survey(state: SurveyState | None) -> list[JSON]:
     ]
 
 
-def _agent_info(account_id: str, agent: User | None) -> JSON:
+def agent_info(account_id: str, agent: User | None) -> JSON:
     if agent is None:
         return {"accountId": account_id}
     return {

@@ -190,3 +190,19 @@ async def test_an_unreachable_redis_fails_the_start_with_the_url(channels_prefix
     with pytest.raises(ChannelsUnavailable, match=r"redis://127\.0\.0\.1:\d+/0") as info:
         await hub.start()
     assert "secret" not in str(info.value)
+
+
+async def test_deliveries_are_numbered_per_channel_while_listened_to() -> None:
+    hub = Channels(MemoryBackend())
+    await hub.start()
+    try:
+        sub = hub.subscriber()
+        await sub.add("a", "b")
+        await hub.publish("a")
+        await hub.publish("nobody")  # no delivery, no number
+        await hub.publish("b")
+        assert (hub.delivered("a"), hub.delivered("b"), hub.sequence) == (1, 2, 2)
+        await sub.remove("a")
+        assert hub.delivered("a") == 0
+    finally:
+        await hub.close()
