@@ -103,6 +103,8 @@ class RedisBackend:
                         pause = RECONNECT_FIRST_S
             except (RedisError, OSError) as exc:
                 log.warning("channels: Redis pub/sub connection lost (%s); reconnecting", exc)
+            except Exception:  # a bug must not end the pushes of every socket of this worker
+                log.exception("channels: reading Redis failed; reconnecting")
             self._pubsub = None
             await _discard(pubsub)
             while True:
@@ -200,7 +202,8 @@ class RedisBackend:
                 await client.aclose(close_connection_pool=True)
         self._publisher = self._subscriber = None
         for waiter in [*self._confirming.values(), *self._syncs.values()]:
-            waiter.cancel()
+            if not waiter.done():  # let whoever waits go on (their end is near anyway)
+                waiter.set_result(None)
         self._confirming.clear()
         self._syncs.clear()
         self._listening.clear()
