@@ -41,6 +41,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/connector.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/push.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

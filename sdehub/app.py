@@ -183,6 +183,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             await svc.db.close()
 
     table = routes(operations)
+    live = LiveApi(svc)
     fast = [
         FastRoute(op.path.removeprefix(ACCOUNT_PREFIX), route, op.endpoint)
         for op, route in zip(operations, table, strict=True)
@@ -191,7 +192,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     assert all(op.path.startswith(ACCOUNT_PREFIX) for op in operations if op.fast)
     app = Starlette(
         # The websocket is outside the OpenAPI operations (docs/agent-workspace.md describes it).
-        routes=[*table, LiveApi(svc).route()],
+        routes=[*table, live.route()],
         middleware=[
             Middleware(RequestLog, metrics=svc.metrics),
             Middleware(FastPath, routes=fast),
@@ -202,4 +203,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     )
     app.state.services = svc
     app.state.operations = operations
+    app.state.live = live
     return app

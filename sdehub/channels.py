@@ -2,9 +2,10 @@
 
 :class:`Channels` fans messages out to the subscribers of this process; a :class:`Backend` carries
 them between processes. The in-memory backend (one process) hands every publication straight
-back; a Redis backend would hold one pub/sub connection per process and call ``deliver`` from its
-reader task. Either way a process listens to a channel on the backend only while at least one
-local subscriber wants it, so a publication nobody waits for costs one dictionary lookup.
+back; the Redis backend (:mod:`sdehub.channels_redis`) holds one pub/sub connection per process
+and calls ``deliver`` from its reader task. Either way a process listens to a channel on the
+backend only while at least one local subscriber wants it, so a publication nobody waits for
+costs one dictionary lookup (in memory) or one PUBLISH (Redis).
 
 Delivery is at most once and may be lost when a subscriber's buffer is full: the messages are
 hints to re-read the store, never the data itself.
@@ -29,6 +30,9 @@ class Backend(Protocol):
     async def publish(self, channel: str, data: bytes) -> None: ...
     async def listen(self, channel: str) -> None: ...
     async def unlisten(self, channel: str) -> None: ...
+    async def sync(self) -> None:
+        """Wait until what this process published so far has been delivered to it."""
+
     async def close(self) -> None: ...
 
 
@@ -51,6 +55,9 @@ class MemoryBackend:
 
     async def unlisten(self, channel: str) -> None:
         self._listening.discard(channel)
+
+    async def sync(self) -> None:
+        return None  # publish delivers before it returns
 
     async def close(self) -> None:
         self._deliver = None
@@ -112,6 +119,10 @@ class Channels:
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend: Backend = backend or MemoryBackend()
         self._local: dict[str, set[Subscriber]] = {}
+        # Deliveries are numbered: whoever built something from the store after delivery n knows
+        # it reflects every write announced up to n (see sdehub.live.Models).
+        self.sequence = 0
+        self._delivered: dict[str, int] = {}
 
     async def start(self) -> None:
         await self.backend.start(self._deliver)
@@ -125,11 +136,24 @@ class Channels:
     async def publish(self, channel: str, data: bytes = b"") -> None:
         await self.backend.publish(channel, data)
 
+    async def sync(self) -> None:
+        """Wait until this process's publications so far have reached its subscribers."""
+        await self.backend.sync()
+
     def subscriber(self) -> Subscriber:
         return Subscriber(self)
 
+    def delivered(self, channel: str) -> int:
+        """The number of the last delivery on ``channel`` (0: none while it was listened to)."""
+        return self._delivered.get(channel, 0)
+
     def _deliver(self, channel: str, data: bytes) -> None:
-        for subscriber in self._local.get(channel, ()):
+        local = self._local.get(channel)
+        if not local:
+            return
+        self.sequence += 1
+        self._delivered[channel] = self.sequence
+        for subscriber in local:
             subscriber._put(channel, data)
 
     async def _join(self, channel: str, subscriber: Subscriber) -> None:
@@ -145,6 +169,7 @@ class Channels:
         local.discard(subscriber)
         if not local:
             del self._local[channel]
+            self._delivered.pop(channel, None)
             await self.backend.unlisten(channel)
 
 

@@ -25,11 +25,14 @@ keyed by the child's path).
 Changes are learnt from :mod:`sdehub.channels`: for every conversation with a binding, the
 session listens to the channels its data can change through (the conversation, its consumer, its
 visit), and on a notification rebuilds the model and pushes what differs from the last push.
+The sessions of one process share their models (:class:`Models`): a change read and built once
+serves every client bound to the conversation, however many.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +49,7 @@ from sdehub.channels import (
 )
 from sdehub.errors import SdehubError
 from sdehub.store import Database
+from sdehub.store import accounts as account_store
 from sdehub.store.conversations import Conversation
 
 LINES = "chatTranscript.lines"
@@ -122,15 +126,70 @@ def delta(leaf: str, before: Any, now: Any) -> tuple[bool, Any]:
 
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Built = tuple[Conversation, dict[str, Any]]
+
+# Models kept for the sessions that have yet to look at them (least recently asked dropped).
+MODELS_KEPT = 1024
+
+
+class Models:
+    """The public models of this process's sessions, without ``agentInfo`` (the one part that
+    depends on who looks: each session puts its agent's in).
+
+    A session that heard of a change asks for a model built after that notification was
+    delivered (:meth:`sdehub.channels.Channels.delivered`): a build started after the delivery
+    read the store after the write it announces. So the first session to ask starts the read and
+    every other session bound to the conversation awaits the same build, or finds it done."""
+
+    def __init__(self, db: Database, channels: Channels) -> None:
+        self._db = db
+        self._channels = channels
+        self._builds: OrderedDict[tuple[str, str], tuple[int, asyncio.Task[Built]]] = OrderedDict()
+        self.reads = 0
+
+    async def get(self, account_id: str, conversation_id: str, after: int | None) -> Built:
+        """A model built after delivery number ``after``; None: a new one (nothing is known of
+        the writes to a conversation no session listens to)."""
+        key = (account_id, conversation_id)
+        entry = self._builds.get(key)
+        if entry is None or after is None or entry[0] < after:
+            task = asyncio.create_task(self._build(account_id, conversation_id))
+            task.add_done_callback(lambda t: self._built(key, t))
+            entry = self._builds[key] = (self._channels.sequence, task)
+            if len(self._builds) > MODELS_KEPT:
+                self._builds.popitem(last=False)
+        self._builds.move_to_end(key)
+        # Shielded: a session that goes away must not cancel the others' build.
+        return await asyncio.shield(entry[1])
+
+    async def _build(self, account_id: str, conversation_id: str) -> Built:
+        self.reads += 1
+        snap = await workspace.snapshot(self._db, account_id, conversation_id, None)
+        return snap.conversation, workspace.build(snap)
+
+    def _built(self, key: tuple[str, str], task: asyncio.Task[Built]) -> None:
+        if task.cancelled() or task.exception() is not None:  # never serve a failure again
+            entry = self._builds.get(key)
+            if entry is not None and entry[1] is task:
+                del self._builds[key]
 
 
 class Session:
     """The bindings of one connected agent."""
 
     def __init__(
-        self, db: Database, channels: Channels, account_id: str, agent_id: str, send: Send
+        self,
+        db: Database,
+        channels: Channels,
+        models: Models,
+        account_id: str,
+        agent_id: str,
+        send: Send,
     ) -> None:
         self._db = db
+        self._channels = channels
+        self._models = models
+        self._agent_info: dict[str, Any] | None = None
         self._account_id = account_id
         self._agent_id = agent_id
         self._send = send
@@ -140,9 +199,15 @@ class Session:
         # last-pushed values consistent.
         self._lock = asyncio.Lock()
 
-    async def _model(self, conversation_id: str) -> tuple[Conversation, dict[str, Any]]:
-        snap = await workspace.snapshot(self._db, self._account_id, conversation_id, self._agent_id)
-        return snap.conversation, workspace.build(snap)
+    async def _model(self, conversation_id: str, after: int | None = None) -> Built:
+        conversation, shared = await self._models.get(self._account_id, conversation_id, after)
+        if self._agent_info is None:
+            # Read once per connection: an agent's own details change rarely, and no notification
+            # says so (a new connection shows the new ones).
+            account_id, agent_id = self._account_id, self._agent_id
+            agent = await self._db.read(lambda c: account_store.get_user(c, account_id, agent_id))
+            self._agent_info = workspace.agent_info(account_id, agent)
+        return conversation, workspace.as_seen_by(shared, self._agent_id, self._agent_info)
 
     async def handle(self, message: ClientMessage) -> None:
         async with self._lock:
@@ -198,8 +263,9 @@ class Session:
                     await self._refresh(conversation_id, watched)
 
     async def _refresh(self, conversation_id: str, watched: Watched) -> None:
+        after = max(self._channels.delivered(name) for name in watched.channels())
         try:
-            _, model = await self._model(conversation_id)
+            _, model = await self._model(conversation_id, after)
         except SdehubError:
             return  # gone: nothing to push
         for key in sorted(watched.keys):

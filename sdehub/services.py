@@ -8,7 +8,8 @@ from sdehub.accounts import Accounts
 from sdehub.agents import Agents
 from sdehub.apikeys import ApiKeys
 from sdehub.campaigns import Catalogs
-from sdehub.channels import Changes, Channels
+from sdehub.channels import Backend, Changes, Channels, MemoryBackend
+from sdehub.channels_redis import RedisBackend
 from sdehub.clock import Clock
 from sdehub.identity import BrandIdentity
 from sdehub.ingest import HOUR_MS, Quarantine
@@ -19,7 +20,7 @@ from sdehub.monitoring import Monitoring
 from sdehub.outcomes import Outcomes
 from sdehub.ratelimit import RateLimiter
 from sdehub.reports import Reports
-from sdehub.settings import Settings
+from sdehub.settings import Settings, SettingsError
 from sdehub.store import Database
 from sdehub.surveys import AgentSurveys
 from sdehub.tokens import Tokens
@@ -54,7 +55,7 @@ class Services:
         db.on_commit = metrics.on_commit
         keys = KeyRing(db, clock)
         accounts = Accounts(db, clock, emulator=settings.emulator)
-        channels = Channels()
+        channels = Channels(channels_backend(settings))
         changes = Changes(channels)
         return cls(
             settings=settings,
@@ -91,3 +92,12 @@ class Services:
             ),
             reports=Reports(db, clock),
         )
+
+
+def channels_backend(settings: Settings) -> Backend:
+    url = settings.channels_url.strip()
+    if not url:
+        return MemoryBackend()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBackend(url, settings.channels_prefix)
+    raise SettingsError(f"channels_url {url!r} is not empty nor a redis:// URL")

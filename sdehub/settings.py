@@ -74,6 +74,19 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         6,
         "Longest life of a monitor session (visit) from its start (LivePerson: 6 hours).",
     ),
+    Setting(
+        "channels_url",
+        str,
+        "",
+        "Where workers tell each other what changed (live pushes): empty means in this process "
+        "only; 'redis://host:6379/0' shares them between workers through Redis pub/sub.",
+    ),
+    Setting(
+        "channels_prefix",
+        str,
+        "sdehub:",
+        "Prefix of this deployment's Redis channel names (deployments sharing a Redis differ).",
+    ),
     Setting("log_format", str, "json", "Request log format: 'json' or 'text'."),
     Setting("log_level", str, "INFO", "Log level: DEBUG, INFO, WARNING or ERROR."),
     Setting("seed_file", str, "", "A JSON file of accounts, apps and agents loaded at start."),
@@ -136,6 +149,8 @@ class Settings:
     agent_session_ttl: int = 28800
     attribution_hours: int = 12
     monitoring_session_hours: int = 6
+    channels_url: str = ""
+    channels_prefix: str = "sdehub:"
     log_format: str = "json"
     log_level: str = "INFO"
     seed_file: str = ""

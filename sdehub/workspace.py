@@ -125,7 +125,7 @@ def build(snap: Snapshot) -> JSON:
             "chatSkill": conv.skill_id or "",
         },
         "chattingAgentInfo": _chatting_agent(snap.holder_id, snap.holder),
-        "agentInfo": _agent_info(conv.account_id, agent),
+        "agentInfo": agent_info(conv.account_id, agent),
         "chatTranscript": {"lines": lines},
         "surveyQuestions": {
             "preChat": {
@@ -218,7 +218,16 @@ def _chatting_agent(holder_id: str | None, holder: User | None) -> JSON:
     }
 
 
-def _agent_info(account_id: str, agent: User | None) -> JSON:
+def as_seen_by(model: JSON, agent_id: str, info: JSON) -> JSON:
+    """A model built for no agent in particular (shared by every live session bound to the
+    conversation) as one agent sees it: its own ``agentInfo``, and whether it spectates."""
+    holder = model["chattingAgentInfo"]["agentId"]
+    spectated = holder is not None and str(holder) != agent_id
+    chat = {**model["chatInfo"], "spectatedEngagement": spectated}
+    return {**model, "chatInfo": chat, "agentInfo": info}
+
+
+def agent_info(account_id: str, agent: User | None) -> JSON:
     if agent is None:
         return {"accountId": account_id}
     return {

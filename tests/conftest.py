@@ -23,6 +23,7 @@ from tests.harness import Harness
 PG_ADMIN_URL = os.environ.get(
     "SDEHUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("SDEHUB_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
@@ -48,6 +49,25 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis service for the channels tests (it must be running, as PostgreSQL must)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def channels_prefix() -> str:
+    """A channel-name prefix of this test's own: other runs and processes share the Redis."""
+    return f"sdehub-test-{uuid.uuid4().hex[:12]}:"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

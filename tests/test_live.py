@@ -264,3 +264,35 @@ async def test_a_burst_of_lines_arrives_complete_and_in_order(h: Harness) -> Non
         await ws.nothing()
     finally:
         await ws.__aexit__(None, None, None)
+
+
+async def test_every_client_of_a_conversation_is_pushed_from_one_read(h: Harness) -> None:
+    first, second = await h.agent(), await h.agent(login="agent-2", password="pw-2")
+    connector = await h.connector()
+    conversation_id = await h.open_conversation(connector, CUSTOMER)
+    sockets = [await connect(h, first), await connect(h, first), await connect(h, second)]
+    models = h.app.state.live.models
+    try:
+        for ws in sockets:
+            await bind(ws, conversation_id, "SDE.customerDetails")
+        agent_ids = []
+        for ws in sockets:  # the shared model, with each agent's own agentInfo
+            await ws.send({"type": "get", "id": 7, "conversationId": conversation_id,
+                           "key": "agentInfo.agentId"})  # fmt: skip
+            agent_ids.append((await ws.receive())["value"])
+        assert agent_ids[0] == agent_ids[1] != agent_ids[2]
+        reads = models.reads
+        r = await h.post_send(connector, profile({**CUSTOMER, "info": {"cstatus": "silver"}}))
+        assert r.status_code == 200, r.text
+        for ws in sockets:
+            key, value = await push(ws)
+            assert [d["status"] for d in value] == ["silver"]
+        assert models.reads == reads + 1
+        # A later change is read again: the model built before it is not served for it.
+        r = await h.post_send(connector, profile({**CUSTOMER, "info": {"cstatus": "bronze"}}))
+        for ws in sockets:
+            assert [d["status"] for d in (await push(ws))[1]] == ["bronze"]
+        assert models.reads == reads + 2
+    finally:
+        for ws in sockets:
+            await ws.__aexit__(None, None, None)

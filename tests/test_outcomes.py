@@ -473,6 +473,15 @@ async def test_chatting_agent_info_follows_the_assigned_agent(h: Harness) -> Non
         assert model["chatInfo"]["spectatedEngagement"] is True  # bob is not the chatting agent
         model = await h.public_model(conversation_id, ann.headers)
         assert model["chatInfo"]["spectatedEngagement"] is False
+        # Live sessions share one build of the model: each still sees itself.
+        mine = await connect(h, ann.headers)
+        try:
+            for socket, expected in ((ws, True), (mine, False)):
+                await socket.send({"type": "get", "id": "s", "conversationId": conversation_id,
+                                   "key": "chatInfo.spectatedEngagement"})  # fmt: skip
+                assert (await socket.receive())["value"] is expected
+        finally:
+            await mine.__aexit__(None, None, None)
         await ann.post(f"{conversation_id}/transfer", {"skillId": 12})
         assert await push(ws) == ("chattingAgentInfo", blank)
         await bob.post(f"{conversation_id}/accept")

@@ -18,18 +18,20 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from sdehub.api.common import agent_of
 from sdehub.errors import SdehubError
-from sdehub.live import Auth, Session, decode
+from sdehub.live import Auth, Models, Session, decode
 from sdehub.services import Services
 from sdehub.tokens import AgentClaims
 
 PATH = "/api/account/{accountId}/agent-workspace/ws"
 AUTH_TIMEOUT_S = 10
 CLOSE_UNAUTHORIZED = 4401
+_encode = msgspec.json.Encoder().encode
 
 
 class LiveApi:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
+        self.models = Models(svc.db, svc.channels)
 
     def route(self) -> WebSocketRoute:
         return WebSocketRoute(PATH, self.endpoint)
@@ -63,13 +65,14 @@ class LiveApi:
 
         async def send(message: dict[str, Any]) -> None:
             try:
-                await ws.send_json(message)
+                await ws.send_text(_encode(message).decode())
             except (RuntimeError, OSError) as exc:
                 # A send after the client went away: Starlette's RuntimeError once closed, the
                 # server's OSError on a dropped connection. Either way the session is over.
                 raise WebSocketDisconnect(1006) from exc
 
-        session = Session(self.svc.db, self.svc.channels, account_id, agent.user_id, send)
+        svc = self.svc
+        session = Session(svc.db, svc.channels, self.models, account_id, agent.user_id, send)
         await ws.send_json({"type": "ready", "agentId": agent.user_id})
 
         async def notifications() -> None:
