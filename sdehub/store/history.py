@@ -35,6 +35,8 @@ from sdehub.store.tables import (
 
 AGENT_ROLES = ("ASSIGNED_AGENT", "AGENT", "MANAGER", "READER")
 TERM_FIRST_MAX = 5_000
+SAMPLE = 500
+ESTIMATE_MAX = 100_000
 """Up to this many matching SDEs, a search looks them up first and reads their conversations
 by key; beyond, a page walks conversations newest first and stops at the page's end."""
 
@@ -141,10 +143,13 @@ def _profile_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
     return conversations.c.consumer_id.in_(owners)
 
 
-def _holds(account_id: str, match: Match, seq: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-    """The SDE ``seq`` holds every term of the match: one primary-key probe per term."""
+def _holds(
+    account_id: str, match: Match, seq: sa.ColumnElement[int], first: str = ""
+) -> sa.ColumnElement[bool]:
+    """The SDE ``seq`` holds every term of the match: one primary-key probe per term, ``first``
+    (the rarest) first, so most SDEs are ruled out by one probe."""
     held = []
-    for i, term in enumerate(sorted(match.terms)):
+    for i, term in enumerate(sorted(match.terms, key=lambda t: (t != first, t))):
         t = sde_terms.alias(f"held{i}")
         held.append(
             sa.exists().where(
@@ -168,7 +173,7 @@ def _sde_clause(account_id: str, match: Match, driver: str, walk: bool) -> sa.Co
         return sa.exists().where(
             a.c.account_id == account_id,
             a.c.conversation_id == conversations.c.conversation_id,
-            _holds(account_id, match, a.c.seq),
+            _holds(account_id, match, a.c.seq, driver),
         )
     holding = _holding(account_id, match, driver)
     attributed = sa.select(a.c.conversation_id).where(
@@ -180,6 +185,32 @@ def _sde_clause(account_id: str, match: Match, driver: str, walk: bool) -> sa.Co
 def _capped_count(conn: Connection, query: sa.Select[Any], cap: int) -> int:
     some = query.limit(cap + 1).subquery()
     return int(conn.execute(sa.select(sa.func.count()).select_from(some)).scalar_one())
+
+
+def _term_count(conn: Connection, account_id: str, key: str, term: str, cap: int) -> int:
+    """How many SDEs hold the term, counting no further than ``cap + 1``."""
+    params = {"account_id": account_id, "key": key, "term": term, "cap": cap + 1}
+    return int(one(conn, _TERM_COUNT, params)[0])
+
+
+def _estimate(conn: Connection, account_id: str, match: Match, driver: str) -> int:
+    """About how many SDEs hold every term of a match whose driving term is common: the share
+    of a sample of the driver's entries holding the others, times the driver's entries."""
+    t = sde_terms.c
+    sample = (
+        sa.select(t.seq)
+        .where(t.account_id == account_id, t.history_key == match.key, t.term == driver)
+        .limit(SAMPLE)
+        .subquery()
+    )
+    others = Match(match.key, match.terms - {driver})
+    held = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(sample)
+        .where(_holds(account_id, others, sample.c.seq))
+    ).scalar_one()
+    entries = _term_count(conn, account_id, match.key, driver, ESTIMATE_MAX)
+    return int(held) * entries // min(SAMPLE, entries)
 
 
 # Plain SQL for the few statements every search runs (SQLAlchemy's Python would outweigh them).
@@ -222,23 +253,21 @@ def _plan(conn: Connection, account_id: str, q: Criteria) -> _Plan:
             matched = TERM_FIRST_MAX + 1  # profiles are not in the term index
             continue
         counts = {
-            term: int(
-                one(
-                    conn,
-                    _TERM_COUNT,
-                    {"account_id": account_id, "key": match.key, "term": term,
-                     "cap": TERM_FIRST_MAX + 1},
-                )[0]
-            )
+            term: _term_count(conn, account_id, match.key, term, TERM_FIRST_MAX)
             for term in sorted(match.terms)
-        }  # fmt: skip
+        }
         driver = min(counts, key=lambda term: counts[term])
         drivers[match] = driver
         if matched <= TERM_FIRST_MAX:
             if len(match.terms) > 1 and counts[driver] > TERM_FIRST_MAX - matched:
-                counts[driver] = _capped_count(
-                    conn, _holding(account_id, match, driver), TERM_FIRST_MAX
-                )
+                # Common words that often go together are found fastest by the walk; rarely,
+                # by reading the few SDEs holding them all (counted exactly, to be sure).
+                if _estimate(conn, account_id, match, driver) > TERM_FIRST_MAX - matched:
+                    counts[driver] = TERM_FIRST_MAX + 1
+                else:
+                    counts[driver] = _capped_count(
+                        conn, _holding(account_id, match, driver), TERM_FIRST_MAX
+                    )
             matched += counts[driver]
     return _Plan(drivers, walk=matched > TERM_FIRST_MAX)
 
