@@ -2,13 +2,18 @@
 
 Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
 from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
-are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value's match is
-"the SDEs holding all its terms" (``GROUP BY seq HAVING COUNT(*) = n`` over the primary key
-``(account_id, history_key, term, seq)``), joined to conversations through
-``ix_sde_attributions_seq``. At a million conversations the plan for a page of 50 is: the
-``start`` range on ``ix_conversations_created``, each SDE clause an indexed semi-join; what
-remains unindexed is ``keyword`` and ``userUpdate`` (LIKE over message and profile text), for
-which an FTS5 / pg_trgm index is the next step.
+are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value matches "the
+SDEs holding all its terms": the entries of its rarest term in the primary key
+``(account_id, history_key, term, seq)``, each probed for the others.
+
+A search first counts each term's entries (capped; :func:`_plan`). Few matching SDEs: their
+conversations come by key from ``ix_sde_attributions_seq`` and are sorted. Many: the page walks
+conversations newest first on ``ix_conversations_created`` and probes each one's SDEs, so it stops
+after 50 hits. ``_metadata.count`` reads the term index and ``ix_sde_attributions_seq`` alone when
+``start`` covers the whole account and ``sdeSearch`` is the only filter, and checks each matching
+conversation's start on ``ix_conversations_id_created`` otherwise (docs/benchmarks.md, "Search",
+has the figures at a million conversations). ``keyword`` and ``userUpdate`` remain unindexed
+(LIKE over message and profile text), for which an FTS5 / pg_trgm index is the next step.
 """
 
 from __future__ import annotations
