@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/connector.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/push.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

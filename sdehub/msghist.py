@@ -246,7 +246,9 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
             out[section] = [_participant(p, main_dialog) for p in chosen]
     if "transfers" in want:
         out["transfers"] = [_transfer(snap, t, main_dialog) for t in snap.transfers]
-    for empty in ("interactions", "messageScores", "messageStatuses", "skillChanges"):
+    if "interactions" in want:
+        out["interactions"] = interactions(snap)
+    for empty in ("messageScores", "messageStatuses", "skillChanges"):
         if empty in want:  # sdehub records none of these yet
             out[empty] = []
     if "conversationSurveys" in want:
@@ -259,6 +261,7 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
     if "coBrowseSessions" in want:
         out["coBrowseSessions"] = {"coBrowseSessionsList": []}
     if "summary" in want:
+        # sdehub keeps no conversation summary (no API writes one): the section is there, empty.
         out["summary"] = {"text": "", "lastUpdatedTime": 0}
     if "dialogs" in want:
         out["dialogs"] = [_dialog(d) for d in snap.dialogs]
@@ -266,6 +269,28 @@ def record(snap: Snapshot, ask: Ask, *, now_ms: int) -> JSON:
         out["sdes"] = sde_events(snap.entries, ask, authenticated=True)
     if "unAuthSdes" in want and ask.version >= 2:
         out["unAuthSdes"] = sde_events(snap.entries, ask, authenticated=False)
+    return out
+
+
+def interactions(snap: Snapshot) -> list[JSON]:
+    """``interactions[]``: each time an agent was assigned the conversation, in order
+    (``interactiveSequence`` counts from 1), with the agent's names when the account has them."""
+    assigned = sorted(
+        (p for p in snap.participants if p.role == "ASSIGNED_AGENT"),
+        key=lambda p: (p.joined_ms, p.participant_id),
+    )
+    out = []
+    for sequence, p in enumerate(assigned, start=1):
+        item: JSON = {"assignedAgentId": p.participant_id}
+        agent = snap.agents.get(p.participant_id)
+        if agent is not None:
+            item["assignedAgentFullName"] = agent.full_name or agent.login_name
+            item["assignedAgentLoginName"] = agent.login_name
+            item["assignedAgentNickname"] = agent.nickname or agent.login_name
+        item["interactionTimeL"] = p.joined_ms
+        item["interactionTime"] = lp_time(p.joined_ms)
+        item["interactiveSequence"] = sequence
+        out.append(item)
     return out
 
 
@@ -344,32 +369,46 @@ def snapshots(conn: Connection, account_id: str, conversation_ids: Sequence[str]
         conversation = store.get_conversation(conn, account_id, conversation_id)
         if conversation is None:
             continue
+        participants = store.participants_of(conn, account_id, conversation_id)
+        transfers = agent_store.transfers_of(conn, account_id, conversation_id)
         found.append(
             Snapshot(
                 conversation=conversation,
                 entries=events.for_conversation(conn, account_id, conversation_id),
                 messages=store.messages_of(conn, account_id, conversation_id),
-                participants=store.participants_of(conn, account_id, conversation_id),
+                participants=participants,
                 dialogs=store.dialogs_of(conn, account_id, conversation_id),
+                agents=_agents(conn, account_id, participants, transfers),
                 **_survey(conn, account_id, conversation_id),
-                **_transfers(conn, account_id, conversation_id),
+                **_transfers(conn, account_id, transfers),
             )
         )
     return found
 
 
-def _transfers(conn: Connection, account_id: str, conversation_id: str) -> dict[str, Any]:
-    transfers = agent_store.transfers_of(conn, account_id, conversation_id)
-    if not transfers:
-        return {}
+def _agents(
+    conn: Connection,
+    account_id: str,
+    participants: Sequence[Participant],
+    transfers: Sequence[Transfer],
+) -> dict[str, User]:
+    """The account's users among the conversation's agents (assigned, or who transferred it)."""
+    ids = {p.participant_id for p in participants if p.role in AGENT_ROLES}
+    ids.update(t.from_agent_id for t in transfers)
     agents = {}
-    for user_id in {t.from_agent_id for t in transfers}:
+    for user_id in sorted(ids):
         user = account_store.get_user(conn, account_id, user_id)
         if user is not None:
             agents[user_id] = user
+    return agents
+
+
+def _transfers(conn: Connection, account_id: str, transfers: Sequence[Transfer]) -> dict[str, Any]:
+    if not transfers:
+        return {}
     compiled = campaigns.current(conn, account_id)
     skills = {str(s.id): s.name for s in compiled.catalog.skills} if compiled else {}
-    return {"transfers": transfers, "agents": agents, "skills": skills}
+    return {"transfers": transfers, "skills": skills}
 
 
 def _survey(conn: Connection, account_id: str, conversation_id: str) -> dict[str, Any]:

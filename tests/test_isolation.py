@@ -110,6 +110,8 @@ READS = {
     "quarantine.list_for",
     "quarantine.count_for",
     "history.search",
+    "history.page",
+    "history.count",
     "history.conversations_of_consumer",
     "apikeys.get_api_key",
     "apikeys.list_api_keys",

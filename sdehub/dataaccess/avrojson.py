@@ -34,11 +34,32 @@ def _fits(kind: str, value: Any) -> bool:
     return isinstance(value, dict) or isinstance(value, str)  # a record or an enum
 
 
+_TYPES = {
+    "boolean": "(bool,)", "int": "(int,)", "long": "(int,)", "float": "(int, float)",
+    "double": "(int, float)", "string": "(str,)",
+}  # fmt: skip
+"""Python types each scalar branch takes (``type(v) in``: a bool is no int here)."""
+
+
+def _refuse(value: Any, branches: Any) -> Any:
+    raise ValueError(f"{value!r} fits no branch of {branches}")
+
+
 class Compiler:
-    """Turns a parsed schema (as fastavro parses or loads it) into converters."""
+    """Turns a parsed schema (as fastavro parses or loads it) into converters.
+
+    A record becomes the source of one Python function (compiled with ``exec``) that builds the
+    whole Avro JSON dict of the record in one expression: a nullable field of one branch, the
+    common case, is an inline ``None if v is None else {"string": v}``. Unions of several
+    non-null branches pick their branch at run time (:meth:`union`).
+    """
 
     def __init__(self) -> None:
         self.named: dict[str, Convert] = {}
+        self._env: dict[str, Any] = {
+            "_named": self.named, "_float": float, "_str": str, "_refuse": _refuse,
+        }  # fmt: skip
+        self._n = 0
 
     def __call__(self, schema: Any) -> Convert:
         if isinstance(schema, str):
@@ -67,16 +88,75 @@ class Compiler:
             return float
         return lambda v: v
 
+    # -- code generation -------------------------------------------------------------------
+
+    def _name(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def _expr(self, schema: Any, src: str) -> str:
+        """A Python expression converting the value of the expression ``src`` (read once)."""
+        if isinstance(schema, str):
+            if schema in ("float", "double"):
+                return f"_float({src})"
+            if schema == "null":
+                return "None"
+            if schema in PRIMITIVES:
+                return src
+            return f"_named[{schema!r}]({src})"
+        if isinstance(schema, list):
+            return self._union_expr(schema, src)
+        kind = schema["type"]
+        if kind in ("record", "enum"):
+            self(schema)  # defines it
+            return f"_named[{schema['name']!r}]({src})"
+        if kind == "array":
+            x = self._name("x")
+            return f"[{self._expr(schema['items'], x)} for {x} in {src}]"
+        if kind == "map":
+            k, x = self._name("k"), self._name("x")
+            return f"{{{k}: {self._expr(schema['values'], x)} for {k}, {x} in {src}.items()}}"
+        return self._expr(kind, src)
+
+    def _union_expr(self, branches: list[Any], src: str) -> str:
+        others = [b for b in branches if b != "null"]
+        if len(others) != 1:
+            fn = self._name("_union")
+            self._env[fn] = self.union(branches)
+            return f"{fn}({src})"
+        (branch,) = others
+        kind = branch if isinstance(branch, str) else branch["type"]
+        named = kind not in PRIMITIVES and kind not in ("array", "map")
+        label = branch if isinstance(branch, str) else branch.get("name", kind)
+        v = self._name("v")
+        if named:  # a record (or enum) branch: fastavro's datum may name it as (name, value)
+            inner = self._expr(branch, f"({v}[1] if type({v}) is tuple else {v})")
+        else:
+            inner = self._expr(branch, v)
+        wrapped = f"{{{label!r}: {inner}}}"
+        if kind in _TYPES:  # a scalar of the wrong type would make an unreadable file
+            wrapped = f"({wrapped} if type({v}) in {_TYPES[kind]} else _refuse({v}, {branches!r}))"
+        if "null" not in branches:
+            return f"(({v} := {src}), {wrapped})[1]"
+        return f"(None if ({v} := {src}) is None else {wrapped})"
+
     def record(self, schema: dict[str, Any]) -> Convert:
-        fields: list[tuple[str, Convert, Any]] = []
-
-        def convert(datum: dict[str, Any]) -> dict[str, Any]:
-            return {name: fn(datum.get(name, default)) for name, fn, default in fields}
-
-        self.named[schema["name"]] = convert
+        name = schema["name"]
+        fn = "_record_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+        # Registered before its fields are compiled, so a recursive reference finds it.
+        self.named[name] = lambda v: self._env[fn](v)
+        items = []
         for field in schema["fields"]:
-            fields.append((field["name"], self(field["type"]), field.get("default")))
-        return convert
+            default = self._name("_default")
+            self._env[default] = field.get("default")
+            key = repr(field["name"])
+            # Every expression reads its source once, so the source may be the lookup itself.
+            items.append(f"{key}: {self._expr(field['type'], f'get({key}, {default})')}")
+        source = f"def {fn}(datum):\n    get = datum.get\n    return {{{', '.join(items)}}}\n"
+        exec(compile(source, f"<avro {name}>", "exec"), self._env)
+        compiled: Convert = self._env[fn]
+        self.named[name] = compiled
+        return compiled
 
     def union(self, branches: list[Any]) -> Convert:
         keyed: list[tuple[str, str, Convert]] = []

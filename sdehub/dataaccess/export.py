@@ -7,6 +7,7 @@ downloader can tell "nothing happened" from "not produced yet".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,26 @@ from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess import files, records, sessions
 from sdehub.store import exports
+from sdehub.store.exports import Row
 
 Body = tuple[dict[str, Any], list[int]]
 
 
 def _web_sessions(conn: Connection, account_id: str, since: int, until: int) -> list[list[Body]]:
-    sdes = records.by_visit(exports.sdes_between(conn, account_id, since, until))
-    pages = records.by_visit(exports.pages_between(conn, account_id, since, until))
-    goals = records.by_visit(exports.goals_between(conn, account_id, since, until))
+    return web_sessions(
+        exports.sdes_between(conn, account_id, since, until),
+        exports.pages_between(conn, account_id, since, until),
+        exports.goals_between(conn, account_id, since, until),
+    )
+
+
+def web_sessions(
+    sde_rows: Iterable[Row], page_rows: Iterable[Row], goal_rows: Iterable[Row]
+) -> list[list[Body]]:
+    """The WebSession lines' records: one line per visit, its SDEs, pages and goals."""
+    sdes = records.by_visit(sde_rows)
+    pages = records.by_visit(page_rows)
+    goals = records.by_visit(goal_rows)
     lines = []
     for visit in sorted({*sdes, *pages, *goals}):
         bodies = []
@@ -53,10 +66,12 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
             for s in exports.surveys_submitted_between(conn, account_id, hour_ms, until)
         ],
     }
-    return {
-        kind: [files.encode_line(files.document(kind, account_id, line)) for line in lines]
-        for kind, lines in grouped.items()
-    }
+    return {kind: encode(kind, account_id, lines) for kind, lines in grouped.items()}
+
+
+def encode(kind: str, account_id: str, lines: list[list[Body]]) -> list[str]:
+    """The Avro JSON text of each line."""
+    return [files.encode_line(files.document(kind, account_id, line)) for line in lines]
 
 
 def export_hour(conn: Connection, account_id: str, hour_ms: int, root: Path) -> list[Path]:

@@ -83,7 +83,8 @@ def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list
 
 
 def gzip_lines(lines: Iterable[str]) -> bytes:
-    text = "".join(line + "\n" for line in lines).encode()
+    listed = list(lines)
+    text = ("\n".join(listed) + "\n").encode() if listed else b""
     # isal's gzip: the same format, several times zlib's speed; mtime 0 keeps the bytes stable.
     return igzip.compress(text, mtime=0)
 

@@ -195,14 +195,22 @@ SDE_RECORDS: dict[str, Callable[[Datum, bool], Datum]] = {
 }
 
 
+# Wire type -> (full record name, builder), for the types Data Access carries.
+_BUILDERS = {
+    wire: (f"{NS}.{BY_WIRE[wire].dataaccess}", build)
+    for wire, build in SDE_RECORDS.items()
+    if wire in BY_WIRE and BY_WIRE[wire].dataaccess
+}
+
+
 def engagement_attribute(event: Row) -> Datum | None:
     """One SDE as ``{timestamp, data}``; None for types Data Access does not carry."""
-    build = SDE_RECORDS.get(event["wire_type"])
-    name = BY_WIRE[event["wire_type"]].dataaccess if event["wire_type"] in BY_WIRE else None
-    if build is None or name is None:
+    found = _BUILDERS.get(event["wire_type"])
+    if found is None:
         return None
+    name, build = found
     data = build(event["payload"], bool(event["authenticated"]))
-    return {"timestamp": event["server_ms"], "data": named(name, data)}
+    return {"timestamp": event["server_ms"], "data": (name, data)}
 
 
 def by_visit(rows: Iterable[Row]) -> dict[tuple[str, str], list[Row]]:

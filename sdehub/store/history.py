@@ -2,27 +2,32 @@
 
 Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
 from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
-are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value's match is
-"the SDEs holding all its terms" (``GROUP BY seq HAVING COUNT(*) = n`` over the primary key
-``(account_id, history_key, term, seq)``), joined to conversations through
-``ix_sde_attributions_seq``. At a million conversations the plan for a page of 50 is: the
-``start`` range on ``ix_conversations_created``, each SDE clause an indexed semi-join; what
-remains unindexed is ``keyword`` and ``userUpdate`` (LIKE over message and profile text), for
-which an FTS5 / pg_trgm index is the next step.
+are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value matches "the
+SDEs holding all its terms": the entries of its rarest term in the primary key
+``(account_id, history_key, term, seq)``, each probed for the others.
+
+A search first counts each term's entries (capped; :func:`_plan`). Few matching SDEs: their
+conversations come by key from ``ix_sde_attributions_seq`` and are sorted. Many: the page walks
+conversations newest first on ``ix_conversations_created`` and probes each one's SDEs, so it stops
+after 50 hits. ``_metadata.count`` reads the term index and ``ix_sde_attributions_seq`` alone when
+``start`` covers the whole account and ``sdeSearch`` is the only filter, and checks each matching
+conversation's start on ``ix_conversations_id_created`` otherwise (docs/benchmarks.md, "Search",
+has the figures at a million conversations). ``keyword`` and ``userUpdate`` remain unindexed
+(LIKE over message and profile text), for which an FTS5 / pg_trgm index is the next step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.model.provenance import Entry
 from sdehub.model.sdesearch import Match, terms
-from sdehub.store.sql import TableSql, run_many
+from sdehub.store.sql import Sql, TableSql, one, run_many
 from sdehub.store.tables import (
     agent_survey_states,
     consumers,
@@ -34,6 +39,11 @@ from sdehub.store.tables import (
 )
 
 AGENT_ROLES = ("ASSIGNED_AGENT", "AGENT", "MANAGER", "READER")
+TERM_FIRST_MAX = 5_000
+SAMPLE = 500
+ESTIMATE_MAX = 100_000
+"""Up to this many matching SDEs, a search looks them up first and reads their conversations
+by key; beyond, a page walks conversations newest first and stops at the page's end."""
 
 
 @dataclass(frozen=True)
@@ -128,28 +138,143 @@ def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> 
     run_many(conn, _ADD_TERMS, params)
 
 
-def _sde_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
-    c = conversations.c
-    if match.key == "userUpdate":
-        profile = sa.func.lower(sa.cast(consumers.c.profile, sa.Text))
-        owners = sa.select(consumers.c.consumer_id).where(
-            consumers.c.account_id == account_id,
-            *(profile.contains(t, autoescape=True) for t in sorted(match.terms)),
-        )
-        return c.consumer_id.in_(owners)
-    holding = (
-        sa.select(sde_terms.c.seq)
-        .where(
-            sde_terms.c.account_id == account_id,
-            sde_terms.c.history_key == match.key,
-            sde_terms.c.term.in_(sorted(match.terms)),
-        )
-        .group_by(sde_terms.c.seq)
-        .having(sa.func.count() == len(match.terms))
+def _profile_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
+    """``userUpdate``: the consumer's profile holds every term (no index: LIKE over the JSON)."""
+    profile = sa.func.lower(sa.cast(consumers.c.profile, sa.Text))
+    owners = sa.select(consumers.c.consumer_id).where(
+        consumers.c.account_id == account_id,
+        *(profile.contains(t, autoescape=True) for t in sorted(match.terms)),
     )
-    a = sde_attributions.c
-    attributed = sa.select(a.conversation_id).where(a.account_id == account_id, a.seq.in_(holding))
-    return c.conversation_id.in_(attributed)
+    return conversations.c.consumer_id.in_(owners)
+
+
+def _holds(
+    account_id: str, match: Match, seq: sa.ColumnElement[int], first: str = ""
+) -> sa.ColumnElement[bool]:
+    """The SDE ``seq`` holds every term of the match: one primary-key probe per term, ``first``
+    (the rarest) first, so most SDEs are ruled out by one probe."""
+    held = []
+    for i, term in enumerate(sorted(match.terms, key=lambda t: (t != first, t))):
+        t = sde_terms.alias(f"held{i}")
+        held.append(
+            sa.exists().where(
+                t.c.account_id == account_id,
+                t.c.history_key == match.key,
+                t.c.term == term,
+                t.c.seq == seq,
+            )
+        )
+    return sa.and_(*held)
+
+
+def _sde_clause(account_id: str, match: Match, driver: str, walk: bool) -> sa.ColumnElement[bool]:
+    """The conversation has an SDE holding the match. ``walk``: correlated, probed once per
+    conversation (a page walking conversations newest first); otherwise the conversations of
+    the matching SDEs, read from the term index first."""
+    if match.key == "userUpdate":
+        return _profile_clause(account_id, match)
+    a = sde_attributions.alias("attributed")
+    if walk:
+        return sa.exists().where(
+            a.c.account_id == account_id,
+            a.c.conversation_id == conversations.c.conversation_id,
+            _holds(account_id, match, a.c.seq, driver),
+        )
+    holding = _holding(account_id, match, driver)
+    attributed = sa.select(a.c.conversation_id).where(
+        a.c.account_id == account_id, a.c.seq.in_(holding)
+    )
+    return conversations.c.conversation_id.in_(attributed)
+
+
+def _capped_count(conn: Connection, query: sa.Select[Any], cap: int) -> int:
+    some = query.limit(cap + 1).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(some)).scalar_one())
+
+
+def _term_count(conn: Connection, account_id: str, key: str, term: str, cap: int) -> int:
+    """How many SDEs hold the term, counting no further than ``cap + 1``."""
+    params = {"account_id": account_id, "key": key, "term": term, "cap": cap + 1}
+    return int(one(conn, _TERM_COUNT, params)[0])
+
+
+def _estimate(conn: Connection, account_id: str, match: Match, driver: str) -> int:
+    """About how many SDEs hold every term of a match whose driving term is common: the share
+    of a sample of the driver's entries holding the others, times the driver's entries."""
+    t = sde_terms.c
+    sample = (
+        sa.select(t.seq)
+        .where(t.account_id == account_id, t.history_key == match.key, t.term == driver)
+        .limit(SAMPLE)
+        .subquery()
+    )
+    others = Match(match.key, match.terms - {driver})
+    held = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(sample)
+        .where(_holds(account_id, others, sample.c.seq))
+    ).scalar_one()
+    entries = _term_count(conn, account_id, match.key, driver, ESTIMATE_MAX)
+    return int(held) * entries // min(SAMPLE, entries)
+
+
+# Plain SQL for the few statements every search runs (SQLAlchemy's Python would outweigh them).
+_TERM_COUNT = Sql(
+    "SELECT count(*) FROM (SELECT seq FROM sde_terms WHERE account_id = :account_id"
+    " AND history_key = :key AND term = :term LIMIT :cap) AS found"
+)
+_START_SPAN = Sql(
+    "SELECT (SELECT min(created_ms) FROM conversations WHERE account_id = :account_id),"
+    " (SELECT max(created_ms) FROM conversations WHERE account_id = :account_id)"
+)
+
+
+def _holding(account_id: str, match: Match, driver: str) -> sa.Select[Any]:
+    """The SDEs holding the match: the driver term's index entries, each probed for the rest."""
+    t = sde_terms.c
+    others = Match(match.key, match.terms - {driver})
+    query = sa.select(t.seq).where(
+        t.account_id == account_id, t.history_key == match.key, t.term == driver
+    )
+    if others.terms:
+        query = query.where(_holds(account_id, others, t.seq))
+    return query
+
+
+class _Plan(NamedTuple):
+    drivers: dict[Match, str]
+    """The rarest term of each match: its index entries drive the lookup."""
+    walk: bool
+    """Whether a page walks conversations newest first (many SDEs match) rather than reading
+    the matching SDEs' conversations by key and sorting them (few do)."""
+
+
+def _plan(conn: Connection, account_id: str, q: Criteria) -> _Plan:
+    drivers: dict[Match, str] = {}
+    matched = 0
+    for match in q.sde_matches:
+        if match.key == "userUpdate":
+            drivers[match] = ""
+            matched = TERM_FIRST_MAX + 1  # profiles are not in the term index
+            continue
+        counts = {
+            term: _term_count(conn, account_id, match.key, term, TERM_FIRST_MAX)
+            for term in sorted(match.terms)
+        }
+        driver = min(counts, key=lambda term: counts[term])
+        drivers[match] = driver
+        if matched <= TERM_FIRST_MAX:
+            if len(match.terms) > 1 and counts[driver] > TERM_FIRST_MAX - matched:
+                # Common words that often go together are found fastest by the walk; rarely,
+                # by reading the few SDEs holding them all (counted exactly, to be sure).
+                if _estimate(conn, account_id, match, driver) > TERM_FIRST_MAX - matched:
+                    counts[driver] = TERM_FIRST_MAX + 1
+                else:
+                    counts[driver] = _capped_count(
+                        conn, _holding(account_id, match, driver), TERM_FIRST_MAX
+                    )
+            matched += counts[driver]
+    return _Plan(drivers, walk=matched > TERM_FIRST_MAX)
 
 
 def _surveyed(conn: Connection, account_id: str, wanted: SurveyFilter) -> list[str]:
@@ -184,7 +309,9 @@ def _survey_clause(
     return sa.true()
 
 
-def _where(conn: Connection, account_id: str, q: Criteria) -> list[sa.ColumnElement[bool]]:
+def _where(
+    conn: Connection, account_id: str, q: Criteria, plan: _Plan, *, walk: bool
+) -> list[sa.ColumnElement[bool]]:
     c = conversations.c
     where: list[sa.ColumnElement[bool]] = [
         c.account_id == account_id,
@@ -220,28 +347,108 @@ def _where(conn: Connection, account_id: str, q: Criteria) -> list[sa.ColumnElem
             where.append(ended - c.created_ms >= q.duration_from * 1000)
         if q.duration_to is not None:
             where.append(ended - c.created_ms <= q.duration_to * 1000)
-    if q.sde_matches:
-        where.append(sa.or_(*(_sde_clause(account_id, m) for m in q.sde_matches)))
+    indexed = {m: d for m, d in plan.drivers.items() if m.key != "userUpdate"}
+    if walk or len(indexed) < 2:
+        clauses = [_sde_clause(account_id, m, d, walk) for m, d in plan.drivers.items()]
+    else:
+        # One list of conversations for the terms of every key: SQLite reads an IN list by key,
+        # but an OR of several would have it walk the range.
+        a = sde_attributions.alias("attributed")
+        holding = sa.union(*(_holding(account_id, m, d) for m, d in indexed.items()))
+        clauses = [
+            c.conversation_id.in_(
+                sa.select(a.c.conversation_id).where(
+                    a.c.account_id == account_id, a.c.seq.in_(holding)
+                )
+            ),
+            *(_profile_clause(account_id, m) for m in plan.drivers if m.key == "userUpdate"),
+        ]
+    if clauses:
+        where.append(sa.or_(*clauses))
     return where
+
+
+def _page(
+    conn: Connection, account_id: str, q: Criteria, plan: _Plan, *, offset: int, limit: int
+) -> list[str]:
+    c = conversations.c
+    order: list[sa.ColumnElement[Any]]
+    if q.sort_by == "start":
+        # created_ms is never NULL, and ix_conversations_created gives this order both ways.
+        # When few conversations match, "+ 0" keeps SQLite from walking that index and has it
+        # read the matches by key and sort them instead.
+        start = c.created_ms if plan.walk else c.created_ms + 0
+        order = [start.desc(), c.conversation_id.desc()]
+        if not q.descending:
+            order = [start.asc(), c.conversation_id.asc()]
+    else:
+        end = c.closed_ms.desc() if q.descending else c.closed_ms.asc()
+        order = [end.nulls_last(), c.conversation_id]
+    rows = conn.execute(
+        sa.select(c.conversation_id)
+        .where(*_where(conn, account_id, q, plan, walk=plan.walk))
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [r[0] for r in rows]
+
+
+def _only_sdes(q: Criteria) -> bool:
+    """Whether ``start`` and term-indexed ``sdeSearch`` keys are the only filters."""
+    return (
+        q.end_from is None and q.end_to is None and not q.states and not q.skill_ids
+        and not q.agent_ids and not q.keywords and q.duration_from is None
+        and q.duration_to is None and not q.nothing and q.survey is None
+        and not any(m.key == "userUpdate" for m in q.sde_matches)
+    )  # fmt: skip
+
+
+def _covers_all(conn: Connection, account_id: str, q: Criteria) -> bool:
+    """Whether every conversation of the account started within the ``start`` range."""
+    first, last = one(conn, _START_SPAN, {"account_id": account_id})
+    return first is None or (q.start_from <= first and last <= q.start_to)
+
+
+def _count(conn: Connection, account_id: str, q: Criteria, plan: _Plan) -> int:
+    if q.sde_matches and _only_sdes(q) and _covers_all(conn, account_id, q):
+        # Every conversation is in range: count the conversations of the matching SDEs from
+        # the two indexes alone (terms, then ix_sde_attributions_seq).
+        a = sde_attributions.c
+        seqs = sa.union(*(_holding(account_id, m, d) for m, d in plan.drivers.items()))
+        counted = conn.execute(
+            sa.select(sa.func.count(sa.distinct(a.conversation_id))).where(
+                a.account_id == account_id, a.seq.in_(seqs)
+            )
+        )
+        return int(counted.scalar_one())
+    # Each matching SDE's conversations by key (ix_conversations_id_created covers the range).
+    where = _where(conn, account_id, q, plan, walk=False)
+    counted = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(*where))
+    return int(counted.scalar_one())
+
+
+def page(
+    conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
+) -> list[str]:
+    """The ids of one page of the matching conversations, in the order asked."""
+    plan = _plan(conn, account_id, criteria)
+    return _page(conn, account_id, criteria, plan, offset=offset, limit=limit)
+
+
+def count(conn: Connection, account_id: str, criteria: Criteria) -> int:
+    """How many conversations match (``_metadata.count``)."""
+    return _count(conn, account_id, criteria, _plan(conn, account_id, criteria))
 
 
 def search(
     conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
 ) -> tuple[int, list[str]]:
     """The number of matching conversations and the ids of one page of them."""
-    c = conversations.c
-    where = _where(conn, account_id, criteria)
-    count = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(*where))
-    column = c.created_ms if criteria.sort_by == "start" else c.closed_ms
-    order = column.desc() if criteria.descending else column.asc()
-    page = conn.execute(
-        sa.select(c.conversation_id)
-        .where(*where)
-        .order_by(order.nulls_last(), c.conversation_id)
-        .offset(offset)
-        .limit(limit)
+    plan = _plan(conn, account_id, criteria)
+    return _count(conn, account_id, criteria, plan), _page(
+        conn, account_id, criteria, plan, offset=offset, limit=limit
     )
-    return int(count.scalar_one()), [r[0] for r in page]
 
 
 def conversations_of_consumer(

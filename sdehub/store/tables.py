@@ -148,7 +148,20 @@ sa.Index(
     conversations.c.visitor_id,
     conversations.c.session_id,
 )
-sa.Index("ix_conversations_created", conversations.c.account_id, conversations.c.created_ms)
+# Search pages walk conversations newest first; the id makes the walk index-only and breaks ties.
+sa.Index(
+    "ix_conversations_created",
+    conversations.c.account_id,
+    conversations.c.created_ms,
+    conversations.c.conversation_id,
+)
+# A conversation found by key (a search's matching SDEs) is checked against the start range here.
+sa.Index(
+    "ix_conversations_id_created",
+    conversations.c.account_id,
+    conversations.c.conversation_id,
+    conversations.c.created_ms,
+)
 
 dialogs = sa.Table(
     "dialogs",
@@ -252,8 +265,14 @@ sde_attributions = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "seq"),
 )
 
-# Events by the conversations they belong to (the Messaging Interactions search joins this way).
-sa.Index("ix_sde_attributions_seq", sde_attributions.c.account_id, sde_attributions.c.seq)
+# Events by the conversations they belong to (the Messaging Interactions search joins this way,
+# from the index alone).
+sa.Index(
+    "ix_sde_attributions_seq",
+    sde_attributions.c.account_id,
+    sde_attributions.c.seq,
+    sde_attributions.c.conversation_id,
+)
 
 # The words and adjacent word pairs of each SDE, by its Messaging Interactions key, written when
 # the SDE is recorded: ``sdeSearch`` looks terms up here instead of reading payloads

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Data Access export: records per second for an hour's WebSession and Engagement files, as a
+ratio to gzip -6 (stdlib zlib, level 6) of the same bytes in the same run.
+
+An hour of a busy demo shop, generated in memory as the store's export queries return it
+(``sdehub.store.exports`` rows; seeded ``Random``): ``--visits`` web sessions, each with the
+demo visitor's SDEs (``sdehub.demo.web_sdes`` and the authenticated ``profile_sdes``, payloads
+as stored), 2-6 page views and sometimes a goal; ``--conversations`` closed messaging
+conversations with 4-16 messages and an agent. What is timed is the path from those rows to the
+gzip file's bytes, the code ``sdehub.dataaccess.export.export_hour`` runs after its queries:
+records (``export.web_sessions`` / ``sessions.conversation_body``), Avro JSON lines
+(``export.encode``) and gzip (``files.gzip_lines``). The reference is ``zlib`` level 6 alone
+compressing the decompressed file (what ``gzip -6`` would do with the text handed to it). A
+record is one item of a line's ``recordCollection``.
+
+Target (issue 5 §4): export >= 2x the reference's records per second, for each file.
+
+Usage: ``.venv/bin/python bench/export.py [--visits 3000] [--conversations 800] [--runs 7]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from sdehub.dataaccess import export, files, sessions
+from sdehub.demo import FIRST, LAST, LINES, profile_sdes, web_sdes
+from sdehub.model.types import wire_type
+from sdehub.store.sql import to_json
+
+ACCOUNT = "12345678"
+HOUR_MS = 1_767_225_600_000
+TARGET = 2.0
+
+
+def _sde_rows(rng: random.Random, visits: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for i in range(visits):
+        visitor, session = f"V{i:06d}", f"S{i:06d}"
+        at = HOUR_MS + rng.randrange(3_000_000)
+        sdes = [(s, False) for s in web_sdes(rng, i)]
+        if rng.random() < 0.4:  # logged in: the authenticated profile too
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            sdes += [(s, True) for s in profile_sdes(rng, i, first, last)]
+        for record, authenticated in sdes:
+            at += rng.randint(1_000, 30_000)
+            rows.append(
+                {
+                    "seq": len(rows) + 1, "account_id": ACCOUNT, "wire_type": wire_type(record),
+                    "payload": msgspec.json.decode(to_json(record) or "null"),
+                    "authenticated": authenticated, "source": "webtag", "actor": None,
+                    "consumer_id": None, "visitor_id": visitor, "session_id": session,
+                    "conversation_id": None, "original_ms": at, "server_ms": at,
+                    "request_id": None,
+                }
+            )  # fmt: skip
+    return rows
+
+
+def _page_rows(rng: random.Random, visits: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(visits):
+        at = HOUR_MS + rng.randrange(3_000_000)
+        for n in range(rng.randint(2, 6)):
+            at += rng.randint(5_000, 60_000)
+            section = rng.choice(("home", "kitchen", "sport", "electronics", "checkout"))
+            rows.append(
+                {
+                    "account_id": ACCOUNT, "visitor_id": f"V{i:06d}", "session_id": f"S{i:06d}",
+                    "page_id": f"P{i}-{n}", "first_ms": at, "last_ms": at + 1_000,
+                    "entry_points": [f"https://shop.example.com/{section}/{n}?ref=nav",
+                                     f"sec://{section}"],
+                }
+            )  # fmt: skip
+    return rows
+
+
+def _goal_rows(rng: random.Random, visits: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(0, visits, 4):
+        kind = rng.choice(("purchase", "lead", "serviceActivity", "interact"))
+        rows.append(
+            {
+                "account_id": ACCOUNT, "id": i, "visitor_id": f"V{i:06d}",
+                "session_id": f"S{i:06d}", "goal_id": str(21 + i % 3), "goal_type": kind,
+                "reached_ms": HOUR_MS + rng.randrange(3_500_000),
+                "details": {"orderId": f"ORD-{1000 + i}", "topic": "delivery change",
+                            "leadId": f"L-{i}", "status": 1, "revision": 3},
+                "value": round(rng.uniform(5, 500), 2), "campaign_id": "61",
+                "engagement_id": "71",
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _conversation_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        cid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        consumer = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        start = HOUR_MS - rng.randrange(1_800_000)
+        agent = {"participant_id": f"agent-{i % 40}", "role": "ASSIGNED_AGENT",
+                 "joined_ms": start + 30_000}  # fmt: skip
+        messages = []
+        at = start
+        for seq in range(rng.randint(4, 16)):
+            at += rng.randint(3_000, 90_000)
+            by_agent = seq % 2 == 1
+            messages.append(
+                {
+                    "conversation_id": cid, "sequence": seq, "dialog_id": cid,
+                    "event_type": "ContentEvent", "server_ms": at,
+                    "role": "ASSIGNED_AGENT" if by_agent else "CONSUMER",
+                    "participant_id": agent["participant_id"] if by_agent else consumer,
+                    "event": {"type": "ContentEvent", "contentType": "text/plain",
+                              "message": rng.choice(LINES)},
+                }
+            )  # fmt: skip
+        rows.append(
+            {
+                "account_id": ACCOUNT, "conversation_id": cid, "consumer_id": consumer,
+                "state": "CLOSE", "created_ms": start,
+                "closed_ms": HOUR_MS + rng.randrange(3_600_000),
+                "close_reason": rng.choice(("CONSUMER", "AGENT")), "skill_id": "11",
+                "campaign_id": "61", "engagement_id": "71", "visitor_id": None,
+                "session_id": None, "channel_type": "MESSAGING",
+                "participants": [
+                    {"participant_id": consumer, "role": "CONSUMER", "joined_ms": start}, agent
+                ],
+                "messages": messages,
+            }
+        )  # fmt: skip
+    return rows
+
+
+Lines = list[list[tuple[dict[str, Any], list[int]]]]
+
+
+def _timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    times, out = [], None
+    for _ in range(runs):
+        t0 = time.process_time()
+        out = fn()
+        times.append(time.process_time() - t0)
+    return times, out
+
+
+def measure(name: str, build: Callable[[], Lines], runs: int) -> dict[str, Any]:
+    kind = "WebSession" if name == "webSession" else "Engagement"
+
+    def exported() -> bytes:
+        return files.gzip_lines(export.encode(kind, ACCOUNT, build()))
+
+    exported()  # warm-up: schema compiled, caches filled
+    records = sum(len(line) for line in build())
+    data = exported()
+    text = gzip.decompress(data)
+    ratios, ex_rates, ref_rates = [], [], []
+    for _ in range(runs):  # interleaved, so both see the same machine
+        (ex,), _ = _timed(exported, 1)
+        (ref,), _ = _timed(lambda: zlib.compress(text, 6), 1)
+        ex_rates.append(records / ex)
+        ref_rates.append(records / ref)
+        ratios.append(ref / ex)
+    row = {
+        "file": name,
+        "records": records,
+        "raw_mb": len(text) / 1e6,
+        "gz_mb": len(data) / 1e6,
+        "export_rec_s": statistics.median(ex_rates),
+        "zlib6_rec_s": statistics.median(ref_rates),
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+    }
+    mb_s = row["raw_mb"] * row["export_rec_s"] / records
+    print(
+        f"  {name:11} {records:6,} records, {row['raw_mb']:5.1f} MB -> {row['gz_mb']:4.1f} MB gz:"
+        f" export {row['export_rec_s']:9,.0f} rec/s ({mb_s:5.0f} MB/s),"
+        f" zlib -6 {row['zlib6_rec_s']:9,.0f} rec/s -> {row['ratio']:.2f}x"
+        f" (min {row['ratio_min']:.2f}x)",
+        flush=True,
+    )
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--visits", type=int, default=3_000)
+    ap.add_argument("--conversations", type=int, default=800)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    rng = random.Random(args.seed)
+    sdes = _sde_rows(rng, args.visits)
+    pages = _page_rows(rng, args.visits)
+    goals = _goal_rows(rng, args.visits)
+    convs = _conversation_rows(rng, args.conversations)
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; CPU time, "
+          f"median of {args.runs} interleaved rounds")  # fmt: skip
+    results = [
+        measure("webSession", lambda: export.web_sessions(sdes, pages, goals), args.runs),
+        measure("engagement", lambda: [[sessions.conversation_body(c)] for c in convs], args.runs),
+    ]
+    missed = [r["file"] for r in results if r["ratio"] < TARGET]
+    verdict = "met" if not missed else "missed by " + ", ".join(missed)
+    print(f"target: >= {TARGET:.0f}x zlib -6 -> {verdict}")
+    if args.json:
+        args.json.write_text(json.dumps({"load": os.getloadavg(), "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
