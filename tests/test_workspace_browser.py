@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from sdehub.app import create_app
 from sdehub.settings import Settings
@@ -471,8 +471,29 @@ def test_an_agent_reports_outcomes_in_the_conversation_summary(
     assert r.status_code == 200 and r.json()["submissions"] == [], r.text
 
     # Corrected: recorded, listed as the agent's, and live in Consumer Info as agent-reported.
+    # Corrected: while the report is on its way the button is disabled and Enter does not
+    # report it a second time (a Transaction appends: twice would be two orders).
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # until released; then (a second report too) it goes on
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    released = False
+    page.route(f"**/conversations/{conv}/outcomes", hold)
+    report = purchase.get_by_role("button", name="Report transaction")
     total.fill("99.9")
-    purchase.get_by_role("button", name="Report transaction").click()
+    report.click()
+    expect(report).to_be_disabled()
+    total.press("Enter")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)  # for the request to reach the handler, on Playwright's side
+    released = True
+    for route in held:
+        route.continue_()
     expect(page.locator("#toasts")).to_contain_text("Transaction reported.")
     reported = purchase.get_by_role("list", name="Transaction reported").locator("li")
     expect(reported).to_have_count(1)
@@ -501,11 +522,15 @@ def test_an_agent_reports_outcomes_in_the_conversation_summary(
     expect(page.locator("#outcomes-status")).to_contain_text("Can be reported until")
     expect(service.get_by_role("button", name="Report service activity")).to_be_enabled()
     expect(service.get_by_label("What it was about")).to_be_enabled()
+    service.get_by_role("button", name="Report service activity").click()
+    expect(service.locator(".error-list")).to_contain_text("$.values: no value given")
     service.get_by_label("What it was about").fill("returns")
     status.select_option(label="Resolved")
     service.get_by_role("button", name="Report service activity").click()
     done = service.get_by_role("list", name="Service activity reported").locator("li")
     expect(done).to_contain_text("by you: What it was about returns, Where it stands Resolved")
+    expect(service.locator(".error-list li")).to_have_count(0)
+    expect(page.locator('[data-sde="SDE.serviceActivity"] .sde-entry')).to_contain_text("returns")
     r = acct.http.get(f"{url}/outcomes", headers=ann["headers"])
     form = r.json()
     assert form["open"] is True and ISO_TIME.match(form["deadline"]), form

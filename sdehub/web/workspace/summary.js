@@ -242,6 +242,19 @@ export class Summary {
   }
 
   async report(section, form, errors) {
+    // One report at a time: a second click or Enter while one is on its way would record the
+    // outcome twice (a Transaction or Lead appends).
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await this.send(section, form, errors);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async send(section, form, errors) {
     clear(errors);
     for (const f of section.fields) fieldError(form, f.field, null);
     const values = {};
