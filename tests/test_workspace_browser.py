@@ -4,7 +4,8 @@ with websockets), real JWTs, conversations made through the Connector API.
 An agent logs in, accepts a conversation from its queue, receives the consumer's line live over
 the websocket, answers it (the consumer's side reads it back through the Messaging Interactions
 API), watches SDEs from other APIs arrive in Consumer Info with their provenance, fills in the
-agent survey, transfers and closes conversations; and the page fits laptop and large screens.
+agent survey and the conversation outcomes (also after the close), transfers and closes
+conversations; and the page fits laptop and large screens.
 """
 
 from __future__ import annotations
@@ -461,7 +462,7 @@ def test_an_agent_reports_outcomes_in_the_conversation_summary(
     purchase.get_by_role("button", name="Report transaction").click()
     error = purchase.locator("#outcome-purchase-total-error")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("number")
+    expect(error).to_contain_text("expected a number")
     expect(total).to_have_attribute("aria-invalid", "true")
     expect(total).to_have_attribute("aria-describedby", "outcome-purchase-total-error")
     expect(total).to_be_focused()
