@@ -4,7 +4,8 @@ with websockets), real JWTs, conversations made through the Connector API.
 An agent logs in, accepts a conversation from its queue, receives the consumer's line live over
 the websocket, answers it (the consumer's side reads it back through the Messaging Interactions
 API), watches SDEs from other APIs arrive in Consumer Info with their provenance, fills in the
-agent survey, transfers and closes conversations; and the page fits laptop and large screens.
+agent survey and the conversation outcomes (also after the close), transfers and closes
+conversations; and the page fits laptop and large screens.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from sdehub.app import create_app
 from sdehub.settings import Settings
@@ -407,3 +408,131 @@ def test_nothing_overflows_horizontally(page: Page, server: str, account: Any, w
     assert all(b is not None for b in boxes)
     lefts = [b["x"] for b in boxes if b]
     assert lefts == sorted(lefts) and len(set(lefts)) == 3
+
+
+OUTCOMES = {"outcomes": [
+    {"sde": "purchase", "skillIds": [11], "fields": [
+        {"field": "total", "displayName": "Basket value"},
+        {"field": "orderId", "displayName": "Order reference"}]},
+    {"sde": "service", "skillIds": [11], "fields": [
+        {"field": "topic", "displayName": "What it was about"},
+        {"field": "status", "displayName": "Where it stands"}]},
+    {"sde": "lead", "skillIds": [12], "fields": [{"field": "value", "displayName": "Lead worth"}]},
+]}  # fmt: skip
+
+
+def test_an_agent_reports_outcomes_in_the_conversation_summary(
+    page: Page, server: str, account: Any
+) -> None:
+    acct = account("73000003")
+    ann = acct.agent("ann", 11)
+    acct.put("admin/outcomes", OUTCOMES)
+    consumer = acct.consumer("outcome-consumer")
+    conv = acct.conversation(consumer, 11)
+    url = f"/api/account/{acct.id}/agent-workspace/conversations/{conv}"
+
+    log_in(page, server, acct.id, "ann")
+    row(page, "#waiting-groups", conv).get_by_role("button", name="Accept").click()
+    expect(row(page, "#mine-list", conv)).to_be_visible()
+
+    # Skill 11's form: the Transaction and the Service activity, with the configured names only.
+    summary = page.locator("#summary")
+    expect(summary).to_be_visible()
+    expect(page.locator("#survey-section")).to_be_hidden()  # no survey for this account
+    section = page.locator("#outcomes-section")
+    expect(section).to_be_visible()
+    expect(section.get_by_role("heading")).to_have_text("Conversation outcomes")
+    expect(page.locator("#outcomes-status")).to_have_text("Report what this conversation achieved.")
+    forms = section.locator("form.outcome-form")
+    expect(forms).to_have_count(2)
+    expect(forms.locator("legend")).to_have_text(["Transaction", "Service activity"])
+    purchase = section.locator('form[data-outcome="purchase"]')
+    service = section.locator('form[data-outcome="service"]')
+    expect(purchase.locator("label")).to_have_text(["Basket value", "Order reference"])
+    expect(service.locator("label")).to_have_text(["What it was about", "Where it stands"])
+    expect(section.locator("input, select")).to_have_count(4)
+    expect(section).not_to_contain_text("Lead worth")  # skill 12's
+    status = service.get_by_label("Where it stands")
+    expect(status.locator("option")).to_have_count(15)  # "Choose…" and the 14 status names
+
+    # A total that is not a number: the server's error, shown for that field, nothing recorded.
+    total = purchase.get_by_label("Basket value")
+    total.fill("ninety")
+    purchase.get_by_label("Order reference").fill("B-7")
+    purchase.get_by_role("button", name="Report transaction").click()
+    error = purchase.locator("#outcome-purchase-total-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("expected a number")
+    expect(total).to_have_attribute("aria-invalid", "true")
+    expect(total).to_have_attribute("aria-describedby", "outcome-purchase-total-error")
+    expect(total).to_be_focused()
+    expect(purchase.locator("#outcome-purchase-orderId-error")).to_be_hidden()
+    expect(purchase.get_by_role("list", name="Transaction reported")).to_have_count(0)
+    r = acct.http.get(f"{url}/outcomes", headers=ann["headers"])
+    assert r.status_code == 200 and r.json()["submissions"] == [], r.text
+
+    # Corrected: recorded, listed as the agent's, and live in Consumer Info as agent-reported.
+    # Corrected: while the report is on its way the button is disabled and Enter does not
+    # report it a second time (a Transaction appends: twice would be two orders).
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # until released; then (a second report too) it goes on
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    released = False
+    page.route(f"**/conversations/{conv}/outcomes", hold)
+    report = purchase.get_by_role("button", name="Report transaction")
+    total.fill("99.9")
+    report.click()
+    expect(report).to_be_disabled()
+    total.press("Enter")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)  # for the request to reach the handler, on Playwright's side
+    released = True
+    for route in held:
+        route.continue_()
+    expect(page.locator("#toasts")).to_contain_text("Transaction reported.")
+    reported = purchase.get_by_role("list", name="Transaction reported").locator("li")
+    expect(reported).to_have_count(1)
+    expect(reported).to_contain_text("by you: Basket value 99.9, Order reference B-7")
+    expect(purchase.locator(".field-error:visible")).to_have_count(0)
+    expect(purchase.get_by_label("Basket value")).not_to_have_attribute("aria-invalid", "true")
+    entry = page.locator('[data-sde="SDE.transaction"] .sde-entry')
+    expect(entry).to_have_count(1)
+    expect(entry).to_have_attribute("data-provenance", "agent-reported")
+    expect(entry).to_contain_text("99.9")
+    expect(entry).to_contain_text("B-7")
+    r = acct.http.get(f"{url}/outcomes", headers=ann["headers"])
+    assert [(s["sde"], s["values"], s["agentId"]) for s in r.json()["submissions"]] == [
+        ("purchase", {"total": 99.9, "orderId": "B-7"}, ann["id"])
+    ], r.text
+    r = acct.http.get(
+        f"{url}/public-model", params={"path": "SDE.transaction"}, headers=ann["headers"]
+    )
+    assert [(t["total"], t["orderId"], t["_meta"]["source"]) for t in r.json()] == [
+        ("99.9", "B-7", "agent")
+    ], r.text
+
+    # After the close the form stays usable until the deadline (30 minutes; the clock is real).
+    page.get_by_role("button", name="Close conversation").click()
+    expect(page.locator("#composer")).to_be_disabled()
+    expect(page.locator("#outcomes-status")).to_contain_text("Can be reported until")
+    expect(service.get_by_role("button", name="Report service activity")).to_be_enabled()
+    expect(service.get_by_label("What it was about")).to_be_enabled()
+    service.get_by_role("button", name="Report service activity").click()
+    expect(service.locator(".error-list")).to_contain_text("$.values: no value given")
+    service.get_by_label("What it was about").fill("returns")
+    status.select_option(label="Resolved")
+    service.get_by_role("button", name="Report service activity").click()
+    done = service.get_by_role("list", name="Service activity reported").locator("li")
+    expect(done).to_contain_text("by you: What it was about returns, Where it stands Resolved")
+    expect(service.locator(".error-list li")).to_have_count(0)
+    expect(page.locator('[data-sde="SDE.serviceActivity"] .sde-entry')).to_contain_text("returns")
+    r = acct.http.get(f"{url}/outcomes", headers=ann["headers"])
+    form = r.json()
+    assert form["open"] is True and ISO_TIME.match(form["deadline"]), form
+    assert [s["sde"] for s in form["submissions"]] == ["purchase", "service"], form

@@ -235,15 +235,37 @@ export class Summary {
     }
   }
 
+  // After a close the form stays open until a deadline: show it without reselecting.
+  async refreshOutcomes() {
+    if (!this.conversation) return;
+    await this.loadOutcomes(this.generation);
+  }
+
   async report(section, form, errors) {
+    // One report at a time: a second click or Enter while one is on its way would record the
+    // outcome twice (a Transaction or Lead appends).
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await this.send(section, form, errors);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async send(section, form, errors) {
     clear(errors);
+    for (const f of section.fields) fieldError(form, f.field, null);
     const values = {};
     for (const f of section.fields) {
       const input = form.querySelector(`[name="${f.field}"]`);
       const raw = input.value.trim();
       if (!raw) continue;
       // An enum (Service Activity status) is chosen by name; its value is the name's index.
-      values[f.field] = f.type === "number" || f.type === "integer" ? Number(raw) : raw;
+      // Anything typed that is not a number goes as typed: the server names what is wrong.
+      const number = f.type === "number" || f.type === "integer" ? Number(raw) : NaN;
+      values[f.field] = Number.isFinite(number) ? number : raw;
     }
     const generation = this.generation;
     const response = await this.api("POST", this.outcomesUrl(), { body: { sde: section.sde, values } });
@@ -251,14 +273,32 @@ export class Summary {
     const body = await readJson(response);
     if (!response.ok) {
       const list = (body && body.error && body.error.errors) || [];
-      errors.append(...(list.length
-        ? list.map((e) => el("li", {}, `${e.path}: ${e.message}`))
-        : [el("li", {}, errorMessage(body, `failed (${response.status})`))]));
+      // A problem with one field is shown under that field; the others under the form.
+      const rest = list.filter((e) => {
+        const name = typeof e.path === "string" && e.path.startsWith("$.values.") ? e.path.slice(9) : null;
+        return !(name && section.fields.some((f) => f.field === name) && fieldError(form, name, e.message));
+      });
+      if (rest.length) errors.append(...rest.map((e) => el("li", {}, `${e.path}: ${e.message}`)));
+      else if (!list.length) errors.append(el("li", {}, errorMessage(body, `failed (${response.status})`)));
+      const invalid = form.querySelector('[aria-invalid="true"]');
+      if (invalid) invalid.focus();
       return;
     }
     this.toast(`${section.title} reported.`);
     await this.loadOutcomes(generation);
   }
+}
+
+// Shows (or, with null, clears) the error of one outcome field; false when the form lacks it.
+function fieldError(form, name, message) {
+  const input = form.querySelector(`[name="${name}"]`);
+  const note = input && form.querySelector(`#${CSS.escape(input.id)}-error`);
+  if (!input || !note) return false;
+  note.textContent = message || "";
+  note.hidden = !message;
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  return true;
 }
 
 function question(q) {
@@ -307,11 +347,15 @@ function shown(field, value) {
 function outcomeField(sde, f, last) {
   const id = `outcome-${sde}-${f.field}`;
   const previous = last && last.values[f.field] !== undefined ? String(last.values[f.field]) : "";
+  const note = `${id}-error`;
+  // Numbers are typed in text inputs: a number input hides what it cannot parse (its value is
+  // then ""), which would drop the field silently instead of reporting the mistake.
   const input = Array.isArray(f.enum) && f.enum.length
-    ? el("select", { id, name: f.field },
+    ? el("select", { id, name: f.field, "aria-describedby": note },
       el("option", { value: "" }, "Choose…"),
       f.enum.map((name, i) => el("option", { value: String(i), selected: String(i) === previous }, name)))
-    : el("input", { id, name: f.field, type: f.type === "string" ? "text" : "number",
-      step: f.type === "number" ? "any" : f.type === "integer" ? "1" : null, value: previous });
-  return el("div", { class: "field" }, el("label", { for: id }, f.displayName), input);
+    : el("input", { id, name: f.field, type: "text", "aria-describedby": note, "data-type": f.type,
+      inputmode: f.type === "number" ? "decimal" : f.type === "integer" ? "numeric" : null, value: previous });
+  return el("div", { class: "field" }, el("label", { for: id }, f.displayName), input,
+    el("p", { id: note, class: "field-error", hidden: true }));
 }

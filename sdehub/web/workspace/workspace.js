@@ -343,6 +343,8 @@ async function closeConversation() {
   toast("Conversation closed.");
   await refreshDesk();
   updateActions();
+  // Outcomes stay open for a while after the close: show until when.
+  if (state.selected === item) await state.summary.refreshOutcomes();
 }
 
 async function refreshJourney() {
