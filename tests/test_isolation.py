@@ -46,6 +46,7 @@ from sdehub.store import (
     reports,
     surveys,
     tables,
+    terms,
     visits,
 )
 from sdehub.store.events import Origin
@@ -67,6 +68,7 @@ MODULES = (
     exports,
     outcomes,
     reports,
+    terms,
 )
 NOW = 1_700_000_000_000
 
@@ -160,6 +162,7 @@ WRITES = {
     "visits.next_context_id",
     "visits.add_offer",
     "history.index_terms",
+    "terms.drain_terms",
     "surveys.assign_skills",
     "agents.set_skills",
     "agents.lock_conversation",
@@ -525,6 +528,7 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
     history.index_terms(conn, a, entries)
     return {
         "history.index_terms": None,
+        "terms.drain_terms": terms.drain_terms(conn, a),
         "events.append": entries,
         "events.attribute": None,
         "events.update_state": None,

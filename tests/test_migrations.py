@@ -139,3 +139,38 @@ def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
         assert diff(conn) == []
         rows = conn.execute(sa.select(metadata.tables["accounts"].c.account_id)).all()
         assert [r.account_id for r in rows] == ["kept"]
+
+
+def _terms_pending_revision() -> tuple[str, str]:
+    """The migration adding ``sde_terms_pending`` and the one before it (by file name, so a
+    renumbering does not break the test)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrations.config())
+    (script,) = (s for s in scripts.walk_revisions() if "terms_pending" in (s.path or ""))
+    assert isinstance(script.down_revision, str)
+    return script.revision, script.down_revision
+
+
+def test_going_below_the_pending_terms_moves_them_to_the_index(engine: Engine) -> None:
+    revision, before = _terms_pending_revision()
+    upgrade(engine, revision)
+    pending, terms = metadata.tables["sde_terms_pending"], metadata.tables["sde_terms"]
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":  # the key is the row: no rowid beside it
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'sde_terms_pending'"
+            ).scalar_one()
+            assert sql.rstrip().endswith("WITHOUT ROWID")
+        conn.execute(
+            sa.insert(pending).values(
+                account_id="a", history_key="personalInfo", seq=7, terms="\x1fana\x1fana diaz\x1f"
+            )
+        )
+        conn.execute(sa.insert(terms).values(account_id="a", history_key="personalInfo",
+                                             term="ana", seq=7))  # fmt: skip
+    downgrade(engine, before)
+    with engine.connect() as conn:
+        assert "sde_terms_pending" not in user_tables(conn)
+        moved = conn.execute(sa.select(terms.c.term, terms.c.seq).order_by(terms.c.term)).all()
+        assert [tuple(r) for r in moved] == [("ana", 7), ("ana diaz", 7)]

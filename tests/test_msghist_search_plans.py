@@ -1,6 +1,7 @@
 """The search plans of ``sdehub.store.history`` agree: reading the matching SDEs' conversations
 by key (few matches) and walking conversations newest first (many), and the count from the term
-index alone and the count by key, on the demo's data, on both backends."""
+index alone and the count by key, on the demo's data, on both backends; with the SDEs' terms
+still pending (sdehub.store.terms) and once moved to the per-term index."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ SDE_SEARCHES: list[dict[str, str]] = [
 async def svc(db_url: str) -> Any:
     clock = ManualClock(T0)
     services = Services.build(Settings(db=db_url), clock)
+    services.db.drain_when_idle = False  # the test moves the pending terms itself
     services.db.migrate()
     services.db.start()
     try:
@@ -71,24 +73,30 @@ async def test_the_plans_agree(svc: Any, monkeypatch: pytest.MonkeyPatch) -> Non
             out.append((count, page, second))
         return out
 
+    # (One test: PostgreSQL's database is shared by the session and the demo's ids are fixed.)
+    whole = [(name, q) for name, q in queries(now) if "True" not in name and "closed" not in name]
+
+    def counts() -> list[int]:
+        return [svc.db.read_sync(lambda c, q=q: history.count(c, ACCOUNT, q)) for _, q in whole]
+
     by_key = run()
     assert any(count > 1 for count, _, _ in by_key)  # the data makes the comparison matter
     assert any(count == 0 for count, _, _ in by_key)
     for (count, page, second), (name, _) in zip(by_key, queries(now), strict=True):
         assert count == len(page), name  # fewer than a page: the count is the page
         assert second == page[2:5], name
-    monkeypatch.setattr(history, "TERM_FIRST_MAX", 0)  # every search walks
-    assert run() == by_key
-    # (One test: PostgreSQL's database is shared by the session and the demo's ids are fixed.)
-    # The count: from the term index alone when the range covers every conversation, which it
-    # does here; by key otherwise. Both give the same number.
-    monkeypatch.undo()
-    whole = [(name, q) for name, q in queries(now) if "True" not in name and "closed" not in name]
-    counted = [svc.db.read_sync(lambda c, q=q: history.count(c, ACCOUNT, q)) for _, q in whole]
-    assert counted == [count for (count, _, _), (name, _) in zip(by_key, queries(now), strict=True)
-                       if "True" not in name and "closed" not in name]  # fmt: skip
-    monkeypatch.setattr(history, "_covers_all", lambda *_: False)
-    by_key_counts = [
-        svc.db.read_sync(lambda c, q=q: history.count(c, ACCOUNT, q)) for _, q in whole
-    ]
-    assert by_key_counts == counted
+    for drained in (False, True):
+        if drained:  # the same answers with every SDE's terms in the per-term index
+            assert await svc.db.drain_terms() > 0
+            assert run() == by_key
+        with monkeypatch.context() as m:
+            m.setattr(history, "TERM_FIRST_MAX", -1)  # every search walks
+            assert run() == by_key, drained
+        # The count: from the term index alone when the range covers every conversation, which
+        # it does here; by key otherwise. Both give the same number.
+        counted = counts()
+        assert counted == [count for (count, _, _), (name, _) in zip(by_key, queries(now),
+                           strict=True) if "True" not in name and "closed" not in name]  # fmt: skip
+        with monkeypatch.context() as m:
+            m.setattr(history, "_covers_all", lambda *_: False)
+            assert counts() == counted, drained

@@ -7,6 +7,9 @@ only after its write is durable, and under load one fsync covers many requests (
 
 SQLite runs in WAL mode with ``synchronous=FULL`` so a commit survives power loss; readers never
 block the writer. PostgreSQL uses the same statements.
+
+When no write is waiting, the writer moves the search terms of newly acknowledged SDEs from their
+pending rows to the per-term index (sdehub.store.terms; ``drain_when_idle``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from sdehub.store import terms
 from sdehub.store.writers import CommitStats, ProcessWriter, ThreadWriter, Writer
 
 T = TypeVar("T")
@@ -80,10 +84,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
 class Database:
     """Engine, one writer, a reader pool. :meth:`start` it (inside the event loop), then
-    :meth:`close` it."""
+    :meth:`close` it. ``drain_when_idle=False`` leaves the search terms pending until
+    :meth:`drain_terms` (tests that look at the pending state)."""
 
-    def __init__(self, url: str, *, readers: int = 4) -> None:
+    def __init__(self, url: str, *, readers: int = 4, drain_when_idle: bool = True) -> None:
         self.url = url
+        self.drain_when_idle = drain_when_idle
         self.engine = create_engine(url)
         self.is_sqlite = url.startswith("sqlite")
         self._writer: Writer | None = None
@@ -102,10 +108,13 @@ class Database:
     def start(self) -> None:
         if self._writer is None:
             writer: Writer
+            idle = terms.drain_terms if self.drain_when_idle else None
             if self.is_sqlite:
-                writer = ProcessWriter(self.engine, self.stats, self._committed, url=self.url)
+                writer = ProcessWriter(
+                    self.engine, self.stats, self._committed, url=self.url, idle=idle
+                )
             else:
-                writer = ThreadWriter(self.engine, self.stats, self._committed)
+                writer = ThreadWriter(self.engine, self.stats, self._committed, idle=idle)
             writer.start()
             self._writer = writer
 
@@ -138,6 +147,14 @@ class Database:
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:
             return fn(conn)
+
+    async def drain_terms(self) -> int:
+        """Move every pending SDE's search terms to the per-term index now, a batch per
+        transaction; how many SDEs moved."""
+        moved = 0
+        while step := await self.write(terms.drain_terms):
+            moved += step
+        return moved
 
     @staticmethod
     def ping(conn: Connection) -> None:

@@ -2,9 +2,10 @@
 
 Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
 from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
-are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value matches "the
-SDEs holding all its terms": the entries of its rarest term in the primary key
-``(account_id, history_key, term, seq)``, each probed for the others.
+go to ``sde_terms`` (:func:`index_terms`, through a pending tail: sdehub.store.terms), and a value
+matches "the SDEs holding all its terms": the entries of its rarest term in the primary key
+``(account_id, history_key, term, seq)``, each probed for the others; OR-ed with the key's
+pending SDEs whose packed terms contain every term (read only when the key has any).
 
 A search first counts each term's entries (capped; :func:`_plan`). Few matching SDEs: their
 conversations come by key from ``ix_sde_attributions_seq`` and are sorted. Many: the page walks
@@ -18,7 +19,7 @@ has the figures at a million conversations). ``keyword`` and ``userUpdate`` rema
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.model.provenance import Entry
-from sdehub.model.sdesearch import Match, terms
+from sdehub.model.sdesearch import Match, pack, terms
 from sdehub.store.sql import Sql, TableSql, one, run_many
 from sdehub.store.tables import (
     agent_survey_states,
@@ -36,7 +37,9 @@ from sdehub.store.tables import (
     participants,
     sde_attributions,
     sde_terms,
+    sde_terms_pending,
 )
+from sdehub.store.terms import Pending
 
 AGENT_ROLES = ("ASSIGNED_AGENT", "AGENT", "MANAGER", "READER")
 TERM_FIRST_MAX = 5_000
@@ -120,22 +123,24 @@ class Criteria:
     now_ms: int = 0
 
 
-_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "term", "seq"), update=())
+_ADD_PENDING = TableSql(sde_terms_pending).upsert(("account_id", "history_key", "seq"), update=())
 
 
 def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> None:
-    """Write the search terms of SDEs attributed to a conversation (again: no-op)."""
+    """Make SDEs attributed to a conversation searchable: one pending row each, its terms
+    packed, which the writer moves to ``sde_terms`` later (sdehub.store.terms). Again: no-op
+    while pending, and nothing new once moved."""
     params: list[dict[str, Any]] = []
     for entry in entries:
         found = terms(entry.record)
-        if found is None:
+        if found is None or not found[1]:
             continue
         key, words = found
-        params.extend(
-            {"account_id": account_id, "history_key": key, "term": t, "seq": entry.meta.seq}
-            for t in sorted(words)
-        )
-    run_many(conn, _ADD_TERMS, params)
+        params.append(
+            {"account_id": account_id, "history_key": key, "seq": entry.meta.seq,
+             "terms": pack(words)}
+        )  # fmt: skip
+    run_many(conn, _ADD_PENDING, params)
 
 
 def _profile_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
@@ -167,27 +172,35 @@ def _holds(
     return sa.and_(*held)
 
 
-def _sde_clause(account_id: str, match: Match, driver: str, walk: bool) -> sa.ColumnElement[bool]:
+def _sde_clause(
+    account_id: str, match: Match, driver: str, walk: bool, pending: bool
+) -> sa.ColumnElement[bool]:
     """The conversation has an SDE holding the match. ``walk``: correlated, probed once per
     conversation (a page walking conversations newest first); otherwise the conversations of
-    the matching SDEs, read from the term index first."""
+    the matching SDEs, read from the term index first. ``pending``: the key has SDEs whose
+    terms are not in the index yet, tested too."""
     if match.key == "userUpdate":
         return _profile_clause(account_id, match)
     a = sde_attributions.alias("attributed")
     if walk:
+        held = _holds(account_id, match, a.c.seq, driver)
+        if pending:
+            held = sa.or_(held, Pending(account_id).holds(match, a.c.seq))
         return sa.exists().where(
             a.c.account_id == account_id,
             a.c.conversation_id == conversations.c.conversation_id,
-            _holds(account_id, match, a.c.seq, driver),
+            held,
         )
-    holding = _holding(account_id, match, driver)
+    holding = _holding(account_id, match, driver, pending)
     attributed = sa.select(a.c.conversation_id).where(
         a.c.account_id == account_id, a.c.seq.in_(holding)
     )
     return conversations.c.conversation_id.in_(attributed)
 
 
-def _capped_count(conn: Connection, query: sa.Select[Any], cap: int) -> int:
+def _capped_count(
+    conn: Connection, query: sa.Select[Any] | sa.CompoundSelect[Any], cap: int
+) -> int:
     some = query.limit(cap + 1).subquery()
     return int(conn.execute(sa.select(sa.func.count()).select_from(some)).scalar_one())
 
@@ -229,8 +242,11 @@ _START_SPAN = Sql(
 )
 
 
-def _holding(account_id: str, match: Match, driver: str) -> sa.Select[Any]:
-    """The SDEs holding the match: the driver term's index entries, each probed for the rest."""
+def _holding_parts(
+    account_id: str, match: Match, driver: str, pending: bool
+) -> list[sa.Select[Any]]:
+    """The SDEs holding the match: the driver term's index entries, each probed for the rest;
+    and when ``pending``, the key's pending SDEs holding every term."""
     t = sde_terms.c
     others = Match(match.key, match.terms - {driver})
     query = sa.select(t.seq).where(
@@ -238,7 +254,28 @@ def _holding(account_id: str, match: Match, driver: str) -> sa.Select[Any]:
     )
     if others.terms:
         query = query.where(_holds(account_id, others, t.seq))
-    return query
+    return [query, Pending(account_id).holding(match)] if pending else [query]
+
+
+def _holding(
+    account_id: str, match: Match, driver: str, pending: bool
+) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    parts = _holding_parts(account_id, match, driver, pending)
+    # An SDE is in one of the two at a time (the drain moves it in one transaction); one
+    # indexed again after its move may be in both, which every use (IN, capped count) bears.
+    return sa.union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _any_holding(account_id: str, plan: _Plan, matches: Iterable[Match]) -> sa.CompoundSelect[Any]:
+    """The SDEs holding any of the matches, as one list (SQLite reads an IN list by key; an
+    OR of several would have it walk the range)."""
+    return sa.union(
+        *(
+            part
+            for m in matches
+            for part in _holding_parts(account_id, m, plan.drivers[m], m.key in plan.pending)
+        )
+    )
 
 
 class _Plan(NamedTuple):
@@ -247,11 +284,25 @@ class _Plan(NamedTuple):
     walk: bool
     """Whether a page walks conversations newest first (many SDEs match) rather than reading
     the matching SDEs' conversations by key and sorting them (few do)."""
+    pending: frozenset[str] = frozenset()
+    """The keys asked for that have pending SDEs (sdehub.store.terms): read those too."""
+
+
+_HAS_PENDING = Sql(
+    "SELECT 1 FROM sde_terms_pending WHERE account_id = :account_id AND history_key = :key LIMIT 1"
+)
 
 
 def _plan(conn: Connection, account_id: str, q: Criteria) -> _Plan:
     drivers: dict[Match, str] = {}
     matched = 0
+    # The plan is made on the index alone: the pending tail is small (the writer drains it
+    # when idle), and is read whichever way the page goes.
+    pending = frozenset(
+        key
+        for key in {m.key for m in q.sde_matches if m.key != "userUpdate"}
+        if one(conn, _HAS_PENDING, {"account_id": account_id, "key": key}) is not None
+    )
     for match in q.sde_matches:
         if match.key == "userUpdate":
             drivers[match] = ""
@@ -271,10 +322,12 @@ def _plan(conn: Connection, account_id: str, q: Criteria) -> _Plan:
                     counts[driver] = TERM_FIRST_MAX + 1
                 else:
                     counts[driver] = _capped_count(
-                        conn, _holding(account_id, match, driver), TERM_FIRST_MAX
+                        conn,
+                        _holding(account_id, match, driver, match.key in pending),
+                        TERM_FIRST_MAX,
                     )
             matched += counts[driver]
-    return _Plan(drivers, walk=matched > TERM_FIRST_MAX)
+    return _Plan(drivers, walk=matched > TERM_FIRST_MAX, pending=pending)
 
 
 def _surveyed(conn: Connection, account_id: str, wanted: SurveyFilter) -> list[str]:
@@ -349,12 +402,15 @@ def _where(
             where.append(ended - c.created_ms <= q.duration_to * 1000)
     indexed = {m: d for m, d in plan.drivers.items() if m.key != "userUpdate"}
     if walk or len(indexed) < 2:
-        clauses = [_sde_clause(account_id, m, d, walk) for m, d in plan.drivers.items()]
+        clauses = [
+            _sde_clause(account_id, m, d, walk, m.key in plan.pending)
+            for m, d in plan.drivers.items()
+        ]
     else:
         # One list of conversations for the terms of every key: SQLite reads an IN list by key,
         # but an OR of several would have it walk the range.
         a = sde_attributions.alias("attributed")
-        holding = sa.union(*(_holding(account_id, m, d) for m, d in indexed.items()))
+        holding = _any_holding(account_id, plan, indexed)
         clauses = [
             c.conversation_id.in_(
                 sa.select(a.c.conversation_id).where(
@@ -415,7 +471,7 @@ def _count(conn: Connection, account_id: str, q: Criteria, plan: _Plan) -> int:
         # Every conversation is in range: count the conversations of the matching SDEs from
         # the two indexes alone (terms, then ix_sde_attributions_seq).
         a = sde_attributions.c
-        seqs = sa.union(*(_holding(account_id, m, d) for m, d in plan.drivers.items()))
+        seqs = _any_holding(account_id, plan, plan.drivers)
         counted = conn.execute(
             sa.select(sa.func.count(sa.distinct(a.conversation_id))).where(
                 a.account_id == account_id, a.seq.in_(seqs)

@@ -287,6 +287,20 @@ sde_terms = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "history_key", "term", "seq"),
 )
 
+# The SDEs whose terms are not in ``sde_terms`` yet: one row per SDE, its terms packed
+# (sdehub.model.sdesearch.pack), appended in the transaction that acknowledges it and moved to
+# ``sde_terms`` in batches by the writer when it is idle (sdehub.store.terms). Searches read both.
+sde_terms_pending = sa.Table(
+    "sde_terms_pending",
+    metadata,
+    _account(),
+    sa.Column("history_key", sa.String(32), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("terms", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "history_key", "seq"),
+    sqlite_with_rowid=False,
+)
+
 # Current value of each merge/replace SDE type per scope, maintained with every append.
 # Append types have no current value: their entries are the log itself.
 sde_state = sa.Table(

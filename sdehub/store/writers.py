@@ -13,6 +13,14 @@ A write is a function ``fn(conn, *args)``. Two ways to run them, one contract
   cloudpickle, so it must not rely on changing objects of the server's process.
 * :class:`ThreadWriter` (PostgreSQL) runs whole batches on a thread: every statement is a network
   round trip to the database's own processes, which the event loop must not wait for.
+
+Both can run **idle work**: a write ``idle(conn)`` that does a short step of deferred maintenance
+and returns something true while more is left (the search index's pending tail,
+sdehub.store.terms). It runs in a transaction of its own when no write has come for
+``IDLE_AFTER`` seconds, step after step while none comes, and one step every ``IDLE_EVERY``
+seconds while writes keep coming, so the work cannot pile up without bound under load. A step
+is short (a write arriving meanwhile waits for it), is not counted in the commit statistics,
+and is owed again after any commit.
 """
 
 from __future__ import annotations
@@ -43,6 +51,10 @@ T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
 
 MAX_BATCH: Final = 256
+IDLE_AFTER: Final = 0.05
+"""Seconds without a write before the writer runs a step of its idle work."""
+IDLE_EVERY: Final = 1.0
+"""While writes keep coming, a step of idle work is run at least this often (seconds)."""
 SAVEPOINT: Final = "SAVEPOINT sdehub_job"
 ROLLBACK_TO_SAVEPOINT: Final = "ROLLBACK TO SAVEPOINT sdehub_job"
 RELEASE_SAVEPOINT: Final = "RELEASE SAVEPOINT sdehub_job"
@@ -111,6 +123,17 @@ def commit_batch(conn: Connection, batch: list[Job]) -> float:
     return time.perf_counter() - started
 
 
+def run_idle(conn: Connection, idle: Write) -> bool:
+    """One step of idle work in its own transaction; whether more may be left (not after a
+    failure: it is logged, and tried again after the next commit)."""
+    job = Job(idle, ())
+    commit_batch(conn, [job])
+    if job.error is not None:
+        log.error("idle work %s failed: %r", getattr(idle, "__qualname__", idle), job.error)
+        return False
+    return bool(job.result)
+
+
 def resolve(jobs: list[Job]) -> None:
     for job in jobs:
         if job.future is None or job.future.done():
@@ -125,10 +148,13 @@ def resolve(jobs: list[Job]) -> None:
 
 
 class ThreadWriter:
-    def __init__(self, engine: Engine, stats: CommitStats, on_commit: OnCommit) -> None:
+    def __init__(
+        self, engine: Engine, stats: CommitStats, on_commit: OnCommit, idle: Write | None = None
+    ) -> None:
         self._engine = engine
         self._stats = stats
         self._on_commit = on_commit
+        self._idle = idle
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -154,10 +180,22 @@ class ThreadWriter:
         self._queue.put(job)
         return await job.future  # type: ignore[misc]
 
+    def _next(self, conn: Connection, owed_since: float | None) -> tuple[Job | None, float | None]:
+        """The next write (None: stop), running steps of idle work while none comes."""
+        while owed_since is not None and self._idle is not None:
+            if time.monotonic() - owed_since < IDLE_EVERY:
+                try:
+                    return self._queue.get(timeout=IDLE_AFTER), owed_since
+                except queue.Empty:
+                    pass
+            owed_since = time.monotonic() if run_idle(conn, self._idle) else None
+        return self._queue.get(), owed_since
+
     def _loop(self) -> None:
         with self._engine.connect() as conn:
+            owed_since = time.monotonic() if self._idle is not None else None
             while True:
-                first = self._queue.get()
+                first, owed_since = self._next(conn, owed_since)
                 if first is None:
                     return
                 batch: list[Job] = [first]
@@ -172,6 +210,8 @@ class ThreadWriter:
                         break
                     batch.append(job)
                 seconds = commit_batch(conn, batch)
+                if self._idle is not None and owed_since is None:
+                    owed_since = time.monotonic()
                 self._stats.batches += 1
                 self._stats.jobs += len(batch)
                 self._on_commit(len(batch), seconds)
@@ -215,9 +255,18 @@ def _resolve_reference(reference: str) -> Write:
 
 class ProcessWriter:
     def __init__(
-        self, engine: Engine, stats: CommitStats, on_commit: OnCommit, *, url: str
+        self,
+        engine: Engine,
+        stats: CommitStats,
+        on_commit: OnCommit,
+        *,
+        url: str,
+        idle: Write | None = None,
     ) -> None:
         self._url = url
+        self._idle = None if idle is None else _reference(idle)
+        if idle is not None and self._idle is None:
+            raise ValueError("the idle work must be a module-level function")
         self._stats = stats
         self._on_commit = on_commit
         self._engine = engine
@@ -239,9 +288,11 @@ class ProcessWriter:
         self._loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair()
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sdehub.store.writers", "sdehub.messaging", "sdehub.ingest"])
+        ctx.set_forkserver_preload(
+            ["sdehub.store.writers", "sdehub.messaging", "sdehub.ingest", "sdehub.store.terms"]
+        )
         self._process = ctx.Process(
-            target=serve, args=(self._url, theirs), name="sdehub-writer", daemon=True
+            target=serve, args=(self._url, theirs, self._idle), name="sdehub-writer", daemon=True
         )
         self._process.start()
         theirs.close()
@@ -351,17 +402,25 @@ class ProcessWriter:
             self._closed.set_result(None)
 
 
-def serve(url: str, sock: socket.socket) -> None:
-    """The writer process: read writes, run them in batches, commit, answer."""
+def serve(url: str, sock: socket.socket, idle_reference: str | None = None) -> None:
+    """The writer process: read writes, run them in batches, commit, answer; idle work when
+    none is waiting."""
     from sdehub.store.database import create_engine
 
     sock.setblocking(True)
     engine = create_engine(url)
     buffer = bytearray()
     functions: dict[str, Write] = {}
+    idle = None if idle_reference is None else _resolve_reference(idle_reference)
+    owed_since = None if idle is None else time.monotonic()
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         while True:
+            if idle is not None and owed_since is not None:
+                due = time.monotonic() - owed_since >= IDLE_EVERY
+                if due or not _waiting(sock, buffer, IDLE_AFTER):
+                    owed_since = time.monotonic() if run_idle(conn, idle) else None
+                    continue
             requests, stop = _read_requests(sock, buffer)
             batch: list[tuple[int, Job]] = []
             for job_id, target, args, kwargs in requests:
@@ -379,6 +438,8 @@ def serve(url: str, sock: socket.socket) -> None:
                 batch.append((job_id, Job(fn, args, kwargs)))
             jobs = [job for _, job in batch if job.error is None]
             seconds = commit_batch(conn, jobs) if jobs else 0.0
+            if jobs and idle is not None and owed_since is None:
+                owed_since = time.monotonic()
             results = [_result(job_id, job) for job_id, job in batch]
             if results:
                 try:
@@ -398,6 +459,13 @@ def _nothing(conn: Connection) -> None:
 
 
 Request = tuple[int, Any, tuple[Any, ...], dict[str, Any]]
+
+
+def _waiting(sock: socket.socket, buffer: bytearray, timeout: float) -> bool:
+    """Whether a request (or the request to stop) is there, or comes within ``timeout``."""
+    if len(buffer) >= _FRAME.size and len(buffer) >= _FRAME.size + _FRAME.unpack_from(buffer)[0]:
+        return True
+    return bool(select.select([sock], [], [], timeout)[0])
 
 
 def _read_requests(sock: socket.socket, buffer: bytearray) -> tuple[list[Request], bool]:

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""The database writer's CPU per CONVERSATION, in process: no HTTP, no load generator.
+
+What the SQLite writer process does for a Connector CONVERSATION, and only that: the request
+body (``bench/connector.py``'s, a new consumer each time) goes through
+``sdehub.messaging.conversation_from_json`` in batches of ``--batch`` writes, each batch one
+``sdehub.store.writers.commit_batch`` (a savepoint per write, one durable commit) on a
+connection of ``sdehub.store.Database`` (the server's engine and pragmas: WAL,
+``synchronous=FULL``). The figure is this process's CPU time per conversation
+(``time.process_time``), far less sensitive to a loaded machine than wall time; wall time is
+given beside it.
+
+When the store defers the per-term search index (``sdehub.store.terms.drain_terms``), the drain
+is timed separately afterwards, as the writer would run it when idle: per conversation too, so
+"acknowledged" and "acknowledged + drained" can be compared with the per-term index written in
+the acknowledging transaction.
+
+Usage: ``.venv/bin/python bench/conversation_writer.py [--conversations 20000] [--batch 15]
+[--segments 4]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import connector
+
+from sdehub.messaging import conversation_from_json, time_ordered_id
+from sdehub.store.database import Database, sqlite_url
+from sdehub.store.writers import Job, commit_batch
+
+WINDOW_MS = 12 * 3_600_000
+NOW_MS = 1_767_225_600_000
+
+
+def caller(i: int) -> tuple[Any, ...]:
+    consumer = f"bench-consumer-{i:09d}"
+    return (connector.ACCOUNT, connector.CLIENT_ID, consumer, None, "0", None, None, None)
+
+
+def _drain() -> Any:
+    try:
+        from sdehub.store import terms  # absent before the pending tail existed
+    except ImportError:
+        return None
+    return terms.drain_terms
+
+
+def run(path: Path, n: int, batch: int, segments: int) -> list[dict[str, float]]:
+    db = Database(sqlite_url(path), readers=1)
+    db.migrate()
+    drain = _drain()
+    bodies = [connector.dumps(connector.conversation_body(i)).encode() for i in range(n)]
+    out = []
+    per_segment = n // segments
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        for s in range(segments):
+            cpu = wall = 0.0
+            drain_cpu = drain_wall = 0.0
+            for start in range(s * per_segment, (s + 1) * per_segment, batch):
+                now = NOW_MS + start
+                jobs = [
+                    Job(conversation_from_json,
+                        (caller(i), bodies[i], time_ordered_id(now), now, WINDOW_MS))
+                    for i in range(start, min(start + batch, (s + 1) * per_segment))
+                ]  # fmt: skip
+                c0, w0 = time.process_time(), time.perf_counter()
+                commit_batch(conn, jobs)
+                cpu += time.process_time() - c0
+                wall += time.perf_counter() - w0
+                failed = [j.error for j in jobs if j.error is not None]
+                if failed:
+                    raise SystemExit(f"a write failed: {failed[0]!r}")
+            if drain is not None:
+                c0, w0 = time.process_time(), time.perf_counter()
+                while True:
+                    job = Job(drain, ())
+                    commit_batch(conn, [job])
+                    if job.error is not None:
+                        raise SystemExit(f"the drain failed: {job.error!r}")
+                    if not job.result:
+                        break
+                drain_cpu = time.process_time() - c0
+                drain_wall = time.perf_counter() - w0
+            row = {
+                "conversations": (s + 1) * per_segment,
+                "cpu_us": cpu / per_segment * 1e6,
+                "wall_us": wall / per_segment * 1e6,
+                "drain_cpu_us": drain_cpu / per_segment * 1e6,
+                "drain_wall_us": drain_wall / per_segment * 1e6,
+            }
+            out.append(row)
+            print(
+                f"  up to {row['conversations']:>7,} conversations: writer CPU"
+                f" {row['cpu_us']:6.0f} us/conversation (wall {row['wall_us']:6.0f})"
+                + (
+                    f", drain {row['drain_cpu_us']:5.0f} us (wall {row['drain_wall_us']:5.0f})"
+                    if drain is not None
+                    else ""
+                ),
+                flush=True,
+            )
+    db.engine.dispose()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--conversations", type=int, default=20_000)
+    ap.add_argument("--batch", type=int, default=15)
+    ap.add_argument("--segments", type=int, default=4)
+    args = ap.parse_args(argv)
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run(Path(tmp) / "writer.db", args.conversations, args.batch, args.segments)
+    later = rows[1:] or rows
+    cpu = sum(r["cpu_us"] for r in later) / len(later)
+    drain = sum(r["drain_cpu_us"] for r in later) / len(later)
+    print(f"after the first segment: {cpu:.0f} us/conversation acknowledged"
+          f" + {drain:.0f} us drained = {cpu + drain:.0f} us")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The ``sdeSearch`` term index's pending tail, and the drain that empties it.
+
+A search looks terms up in ``sde_terms``, one row per term and SDE under the primary key
+``(account_id, history_key, term, seq)`` (sdehub.store.history). Writing those rows where an
+SDE is acknowledged cost a Connector CONVERSATION some 30 rows on as many random pages of that
+index, inside the transaction the consumer waits for (docs/benchmarks.md, "CONVERSATION").
+So the acknowledging transaction appends ONE row per SDE to ``sde_terms_pending``, its terms
+packed in one string (``history.index_terms``, ``sdehub.model.sdesearch.pack``), and
+:func:`drain_terms` moves such rows to ``sde_terms`` later, a batch at a time: the per-term rows
+of a few hundred SDEs, sorted, in one transaction with the deletion of their pending rows, so
+every SDE is in exactly one of the two tables at any moment and a crash leaves the batch
+entirely in one. The per-term inserts skip rows already there: draining twice, or an SDE
+indexed again after its drain, writes nothing new.
+
+Who drains: the database writer, when no write has been waiting for a moment, and one batch a
+second while writes keep coming (sdehub.store.writers, ``idle``), on both backends — the same
+tables, statements and search on SQLite and PostgreSQL, so both keep the appended-row cost on the
+acknowledging path and one store API. :meth:`sdehub.store.Database.drain_terms` drains
+everything now (tests, benches).
+
+A new SDE is searchable as soon as it is acknowledged: a search reads the per-term index and,
+for each key asked for, the pending rows of that key, testing each packed string for every term
+(sdehub.store.history). The tail is small while the writer keeps up, and empty after an idle
+moment, when the search reads the index alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+
+from sdehub.model.sdesearch import Match, needle, unpack
+from sdehub.store.sql import Sql, TableSql, run_many
+from sdehub.store.tables import sde_terms, sde_terms_pending
+
+DRAIN_BATCH: Final = 500
+"""SDEs moved per transaction: about 7,500 per-term rows for the demo's profile SDEs, tens of
+milliseconds, so a write that arrives meanwhile does not wait long."""
+
+_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "term", "seq"), update=())
+_DROP_PENDING = Sql(
+    "DELETE FROM sde_terms_pending"
+    " WHERE account_id = :account_id AND history_key = :history_key AND seq = :seq"
+)
+
+
+def drain_terms(
+    conn: Connection, account_id: str | None = None, *, limit: int = DRAIN_BATCH
+) -> int:
+    """Move up to ``limit`` pending SDEs' terms to ``sde_terms`` (those of ``account_id``, or of
+    any account when None): returns how many SDEs moved, 0 when none was pending."""
+    p = sde_terms_pending.c
+    oldest = sa.select(p.account_id, p.history_key, p.seq, p.terms)
+    if account_id is not None:
+        oldest = oldest.where(p.account_id == account_id)
+    # PostgreSQL: several servers may drain the same database; each takes rows no other holds.
+    oldest = oldest.order_by(p.account_id, p.history_key, p.seq).limit(limit)
+    found = conn.execute(oldest.with_for_update(skip_locked=True)).all()
+    if not found:
+        return 0
+    rows = sorted(
+        (a, key, term, seq) for a, key, seq, packed in found for term in unpack(packed)
+    )  # in the index's order: neighbouring rows share pages
+    run_many(
+        conn,
+        _ADD_TERMS,
+        [{"account_id": a, "history_key": k, "term": t, "seq": s} for a, k, t, s in rows],
+    )
+    run_many(
+        conn,
+        _DROP_PENDING,
+        [{"account_id": a, "history_key": k, "seq": s} for a, k, s, _ in found],
+    )
+    return len(found)
+
+
+class _instr(sa.sql.functions.FunctionElement[int]):
+    """Where the second string starts in the first, 0 when absent (SQLite's ``instr``,
+    PostgreSQL's ``strpos``): a packed row holds a term when it contains its needle."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(_instr)
+def _instr_sqlite(element: _instr, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_instr, "postgresql")
+def _instr_postgresql(element: _instr, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An account's pending SDEs, as the parts of a search that read them (sdehub.store.history):
+    an SDE holds a match when its packed terms contain the needle of every term."""
+
+    account_id: str
+
+    def holding(self, match: Match) -> sa.Select[Any]:
+        """The pending SDEs holding the match: the key's pending rows, scanned."""
+        p = sde_terms_pending.c
+        return sa.select(p.seq).where(
+            p.account_id == self.account_id,
+            p.history_key == match.key,
+            *(_instr(p.terms, needle(t)) > 0 for t in sorted(match.terms)),
+        )
+
+    def holds(self, match: Match, seq: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        """The SDE ``seq`` is pending and holds the match (one primary-key probe)."""
+        p = sde_terms_pending.alias("pending")
+        return sa.exists().where(
+            p.c.account_id == self.account_id,
+            p.c.history_key == match.key,
+            p.c.seq == seq,
+            *(_instr(p.c.terms, needle(t)) > 0 for t in sorted(match.terms)),
+        )
