@@ -17,9 +17,15 @@ conversations read by primary key (``conversation_id IN (...)``): what any page 
 once its ids are known; the ratio says how much finding them adds. Targets (issue 5 §4):
 page p50 <= 20 ms, page+count p50 <= 250 ms.
 
+``--pending N`` first moves the terms of the newest N SDEs from ``sde_terms`` back to the pending
+tail (``sdehub.store.terms``: one packed row per SDE, as an acknowledgement writes them), so the
+searches also scan a tail the writer has not drained yet; afterwards the bench drains it again
+through ``sdehub.store.terms.drain_terms`` and reports the drain's CPU time per SDE (into an index
+of this size), leaving the database as it found it.
+
 Usage: ``.venv/bin/python bench/search.py [--conversations 1000000] [--repeat 40]
-[--data-dir ~/.cache/sdehub-bench] [--json out.json]``. Exit status 0 unless something failed
-(targets missed are reported, not an error).
+[--data-dir ~/.cache/sdehub-bench] [--pending 0] [--json out.json]``. Exit status 0 unless
+something failed (targets missed are reported, not an error).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import sqlalchemy as sa
 
 from sdehub.api.msghist import SearchBody, criteria
 from sdehub.demo import ACCOUNT, FIRST, LAST
-from sdehub.store import history
+from sdehub.store import history, terms
 from sdehub.store.database import Database, sqlite_url
 from sdehub.store.tables import conversations
 
@@ -137,6 +143,30 @@ def measure(db: Database, n: int, repeat: int, seed: int) -> list[dict[str, Any]
     return results
 
 
+def to_pending(conn: sa.Connection, n: int) -> int:
+    """Move the newest ``n`` SDEs' terms from the per-term index to the pending tail."""
+    top = conn.exec_driver_sql("SELECT max(seq) FROM sde_events").scalar_one()
+    params = (ACCOUNT, top - n)
+    conn.exec_driver_sql(
+        "INSERT INTO sde_terms_pending (account_id, history_key, seq, terms)"
+        " SELECT account_id, history_key, seq, char(31) || group_concat(term, char(31))"
+        " || char(31) FROM (SELECT * FROM sde_terms WHERE account_id = ? AND seq > ?"
+        " ORDER BY account_id, history_key, seq, term) GROUP BY account_id, history_key, seq",
+        params,
+    )
+    conn.exec_driver_sql("DELETE FROM sde_terms WHERE account_id = ? AND seq > ?", params)
+    return int(conn.exec_driver_sql("SELECT count(*) FROM sde_terms_pending").scalar_one())
+
+
+def drain(db: Database) -> tuple[int, float, float]:
+    """Drain the tail as the writer does: SDEs moved, CPU and wall seconds."""
+    moved = 0
+    cpu, wall = time.process_time(), time.perf_counter()
+    while step := db.write_sync(terms.drain_terms):
+        moved += step
+    return moved, time.process_time() - cpu, time.perf_counter() - wall
+
+
 def database(data_dir: Path, n: int) -> tuple[Path, dict[str, Any]]:
     path = data_dir / f"search-{search_data.version_key(n)}.db"
     info = path.with_name(path.name + ".json")
@@ -163,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(os.environ.get("SDEHUB_BENCH_DATA", Path.home() / ".cache/sdehub-bench")),
     )
+    ap.add_argument("--pending", type=int, default=0, help="newest SDEs to search as pending")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     path, built = database(args.data_dir, args.conversations)
@@ -174,7 +205,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migrated to head in {migrate_s:.0f} s")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
           f"{built['sdes']:,} SDEs, {built['terms']:,} sde_terms rows")  # fmt: skip
+    drained = drain(db)  # a tail left by an interrupted run
+    if args.pending:
+        t0 = time.perf_counter()
+        pending = db.write_sync(lambda c: to_pending(c, args.pending))
+        print(f"{pending:,} SDEs pending (moved there in {time.perf_counter() - t0:.0f} s)")
     results = measure(db, args.conversations, args.repeat, args.seed)
+    if args.pending:
+        drained = drain(db)
+        moved, cpu, wall = drained
+        print(f"drained {moved:,} SDEs: {cpu / moved * 1e6:.0f} us CPU"
+              f" ({wall / moved * 1e6:.0f} us wall) per SDE")  # fmt: skip
     missed = [
         r["query"]
         for r in results
@@ -187,7 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"built": built, "load": os.getloadavg(), "results": results, "missed": missed},
+                {
+                    "built": built,
+                    "load": os.getloadavg(),
+                    "results": results,
+                    "missed": missed,
+                    "pending": args.pending,
+                    "drained": drained,
+                },
                 indent=2,
             )
         )

@@ -12,16 +12,19 @@ every SDE is in exactly one of the two tables at any moment and a crash leaves t
 entirely in one. The per-term inserts skip rows already there: draining twice, or an SDE
 indexed again after its drain, writes nothing new.
 
-Who drains: the database writer, when no write has been waiting for a moment, and one batch a
-second while writes keep coming (sdehub.store.writers, ``idle``), on both backends — the same
-tables, statements and search on SQLite and PostgreSQL, so both keep the appended-row cost on the
-acknowledging path and one store API. :meth:`sdehub.store.Database.drain_terms` drains
-everything now (tests, benches).
+Who drains: the database writer, after 50 ms without a write (batch after batch while none
+comes), and one batch every half second while writes keep coming, so a burst leaves a tail that
+shrinks at once when it ends and a sustained load cannot grow it unchecked
+(sdehub.store.writers, ``idle``). On both backends: PostgreSQL pays for a row per term in the
+acknowledging transaction as SQLite does (an index entry and its WAL record each), and one
+mechanism keeps one store API, one search and one test suite for both; its writer thread drains
+like the SQLite writer process, and ``FOR UPDATE SKIP LOCKED`` lets several servers share a
+database. :meth:`sdehub.store.Database.drain_terms` drains everything now (tests, benches).
 
 A new SDE is searchable as soon as it is acknowledged: a search reads the per-term index and,
-for each key asked for, the pending rows of that key, testing each packed string for every term
-(sdehub.store.history). The tail is small while the writer keeps up, and empty after an idle
-moment, when the search reads the index alone.
+for each key asked for that has pending rows, those rows, testing each packed string for every
+term (sdehub.store.history): about 0.4 us per pending row of the key, nothing when it has none
+(docs/benchmarks.md, "Search").
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ log = logging.getLogger("sdehub.store")
 MAX_BATCH: Final = 256
 IDLE_AFTER: Final = 0.05
 """Seconds without a write before the writer runs a step of its idle work."""
-IDLE_EVERY: Final = 1.0
+IDLE_EVERY: Final = 0.5
 """While writes keep coming, a step of idle work is run at least this often (seconds)."""
 SAVEPOINT: Final = "SAVEPOINT sdehub_job"
 ROLLBACK_TO_SAVEPOINT: Final = "ROLLBACK TO SAVEPOINT sdehub_job"
