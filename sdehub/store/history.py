@@ -297,7 +297,9 @@ def _plan(conn: Connection, account_id: str, q: Criteria) -> _Plan:
     drivers: dict[Match, str] = {}
     matched = 0
     # The plan is made on the index alone: the pending tail is small (the writer drains it
-    # when idle), and is read whichever way the page goes.
+    # when idle), and is read whichever way the page goes. A key without pending rows now
+    # cannot have any that the page's query (a later snapshot) misses: rows only leave the tail
+    # for the index, and ones added meanwhile were acknowledged after the search began.
     pending = frozenset(
         key
         for key in {m.key for m in q.sde_matches if m.key != "userUpdate"}
