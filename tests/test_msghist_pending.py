@@ -12,7 +12,9 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import msgspec
 import pytest
 import sqlalchemy as sa
@@ -22,7 +24,9 @@ from sdehub.api.msghist import SearchBody, criteria
 from sdehub.ingest import HOUR_MS
 from sdehub.messaging import conversation_from_json
 from sdehub.store import Database, events, history, terms
+from sdehub.store.database import create_engine, sqlite_url
 from sdehub.store.tables import sde_terms, sde_terms_pending
+from sdehub.store.writers import CommitStats, ThreadWriter
 
 pytestmark = pytest.mark.anyio
 T0 = 1_767_225_600_000
@@ -206,3 +210,32 @@ def test_packed_terms_hold_exactly_their_terms() -> None:
     # A term is not found inside a longer one.
     assert needle("an") not in packed and needle("mith") not in packed
     assert needle("ana smit") not in packed
+
+
+async def test_idle_work_runs_while_no_write_waits(tmp_path: Path) -> None:
+    """The writers' contract for idle work (the drain): step after step while it says more is
+    left and no write comes, then nothing until a commit owes it again."""
+    calls: list[float] = []
+
+    def idle(conn: Connection) -> bool:
+        calls.append(time.monotonic())
+        return len(calls) < 3
+
+    async def settle(n: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(calls) < n:
+            assert time.monotonic() < deadline, calls
+            await anyio.sleep(0.01)
+        await anyio.sleep(0.3)  # and no more
+        assert len(calls) == n
+
+    engine = create_engine(sqlite_url(tmp_path / "idle.db"))
+    writer = ThreadWriter(engine, CommitStats(), lambda *_: None, idle=idle)
+    writer.start()
+    try:
+        await settle(3)
+        assert await writer.submit(Database.ping, (), {}) is None
+        await settle(4)
+    finally:
+        await writer.stop()
+        engine.dispose()

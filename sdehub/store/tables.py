@@ -274,9 +274,9 @@ sa.Index(
     sde_attributions.c.conversation_id,
 )
 
-# The words and adjacent word pairs of each SDE, by its Messaging Interactions key, written when
-# the SDE is recorded: ``sdeSearch`` looks terms up here instead of reading payloads
-# (sdehub.model.sdesearch).
+# The words and adjacent word pairs of each SDE, by its Messaging Interactions key, moved here
+# from ``sde_terms_pending`` after the SDE is acknowledged: ``sdeSearch`` looks terms up here
+# instead of reading payloads (sdehub.model.sdesearch).
 sde_terms = sa.Table(
     "sde_terms",
     metadata,
