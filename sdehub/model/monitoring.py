@@ -8,10 +8,11 @@ knows that impression events are only accepted by the report method.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import replace
 
 from sdehub.model.sdes import decode_sdes
 from sdehub.model.types import Event
@@ -94,6 +95,12 @@ class Reported(msgspec.Struct, kw_only=True, frozen=True):
         return self.consumer_id
 
 
+NOTHING: Final = Reported(
+    consumer_id=None, identities=[], client_properties=None, entry_points=[], page_id=None, sdes=[]
+)
+"""A call that reported nothing (or whose body is yet to be decoded)."""
+
+
 def decode_engagement(raw: Any) -> tuple[Reported | None, list[FieldError]]:
     if raw is None:
         raw = {}
@@ -108,6 +115,14 @@ def decode_report(raw: Any) -> tuple[Reported | None, list[FieldError]]:
     if body is None:
         return None, errors
     return _reported(body, body.engagementAttributes, impressions=True)
+
+
+def decode_events(raw: Any) -> tuple[Reported | None, list[FieldError]]:
+    """The Engagement Attributes API's body: a JSON array of SDEs (no impressions)."""
+    sdes, errors = decode_sdes(raw)
+    if errors:
+        return None, errors
+    return replace(NOTHING, sdes=sdes), []
 
 
 def _reported(

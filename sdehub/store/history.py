@@ -2,13 +2,15 @@
 
 Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
 from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
-are written to ``sde_terms`` when it is recorded (:func:`index_terms`), and a value's match is
-"the SDEs holding all its terms" (``GROUP BY seq HAVING COUNT(*) = n`` over the primary key
-``(account_id, history_key, term, seq)``), joined to conversations through
-``ix_sde_attributions_seq``. At a million conversations the plan for a page of 50 is: the
-``start`` range on ``ix_conversations_created``, each SDE clause an indexed semi-join; what
-remains unindexed is ``keyword`` and ``userUpdate`` (LIKE over message and profile text), for
-which an FTS5 / pg_trgm index is the next step.
+are written to ``sde_terms`` when it becomes searchable (:func:`index_terms`): one row per SDE,
+its terms sorted and packed between separators (``\x1fbench\x1fbench shop\x1fshop\x1f``), so a
+value's match is "the SDEs of that key whose row holds every term" (one ``LIKE`` per term over
+the key's rows), joined to conversations through ``ix_sde_attributions_seq``. A row per term and
+SDE made an indexed lookup of each term possible, but cost recording a conversation's profile
+some 30 rows on as many random pages of the index (docs/benchmarks.md); packed rows append, and a
+search reads the rows of one key of one account instead. What remains unindexed is ``keyword``,
+``userUpdate`` (LIKE over message and profile text) and the terms themselves, for which an
+FTS5 / pg_trgm index is the next step.
 """
 
 from __future__ import annotations
@@ -110,7 +112,13 @@ class Criteria:
     now_ms: int = 0
 
 
-_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "term", "seq"), update=())
+_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "seq"), update=())
+SEP = "\x1f"
+"""Between packed terms: never part of one (a term is words of ``[\\w@.+-]`` and spaces)."""
+
+
+def _packed(words: set[str]) -> str:
+    return SEP + SEP.join(sorted(words)) + SEP
 
 
 def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> None:
@@ -121,10 +129,10 @@ def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> 
         if found is None:
             continue
         key, words = found
-        params.extend(
-            {"account_id": account_id, "history_key": key, "term": t, "seq": entry.meta.seq}
-            for t in sorted(words)
-        )
+        params.append(
+            {"account_id": account_id, "history_key": key, "seq": entry.meta.seq,
+             "terms": _packed(words)}
+        )  # fmt: skip
     run_many(conn, _ADD_TERMS, params)
 
 
@@ -137,15 +145,11 @@ def _sde_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
             *(profile.contains(t, autoescape=True) for t in sorted(match.terms)),
         )
         return c.consumer_id.in_(owners)
-    holding = (
-        sa.select(sde_terms.c.seq)
-        .where(
-            sde_terms.c.account_id == account_id,
-            sde_terms.c.history_key == match.key,
-            sde_terms.c.term.in_(sorted(match.terms)),
-        )
-        .group_by(sde_terms.c.seq)
-        .having(sa.func.count() == len(match.terms))
+    t = sde_terms.c
+    holding = sa.select(t.seq).where(
+        t.account_id == account_id,
+        t.history_key == match.key,
+        *(t.terms.contains(SEP + term + SEP, autoescape=True) for term in sorted(match.terms)),
     )
     a = sde_attributions.c
     attributed = sa.select(a.conversation_id).where(a.account_id == account_id, a.seq.in_(holding))

@@ -244,16 +244,19 @@ sde_attributions = sa.Table(
 sa.Index("ix_sde_attributions_seq", sde_attributions.c.account_id, sde_attributions.c.seq)
 
 # The words and adjacent word pairs of each SDE, by its Messaging Interactions key, written when
-# the SDE is recorded: ``sdeSearch`` looks terms up here instead of reading payloads
-# (sdehub.model.sdesearch).
+# the SDE becomes searchable: ``sdeSearch`` looks terms up here instead of reading payloads
+# (sdehub.model.sdesearch). One row per SDE, its terms packed between separators
+# (sdehub.store.history), keyed by sequence number so that new rows append: a row per term went
+# to a random page of the index per term (docs/benchmarks.md).
 sde_terms = sa.Table(
     "sde_terms",
     metadata,
     _account(),
     sa.Column("history_key", sa.String(32), nullable=False),
-    sa.Column("term", sa.String(200), nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.PrimaryKeyConstraint("account_id", "history_key", "term", "seq"),
+    sa.Column("terms", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "history_key", "seq"),
+    sqlite_with_rowid=False,
 )
 
 # Current value of each merge/replace SDE type per scope, maintained with every append.
