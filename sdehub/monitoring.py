@@ -45,6 +45,8 @@ from sdehub.model.monitoring import (
     Reported,
     decode_events,
     decode_report,
+    typed_events,
+    typed_report,
 )
 from sdehub.model.provenance import Entry, Source
 from sdehub.model.types import (
@@ -225,7 +227,10 @@ class Undecodable(BadRequest):
 
 def decode_body(kind: Kind, body: bytes) -> tuple[Reported | None, list[FieldError]]:
     """A report or events body, as the API would have decoded it: the typed call, or every
-    error."""
+    error. Canonical bodies take one msgspec pass, anything else the validator."""
+    typed = typed_report(body) if kind == "report" else typed_events(body)
+    if typed is not None:
+        return typed, []
     try:
         return (decode_report if kind == "report" else decode_events)(decode_json(body))
     except BadRequest as exc:
