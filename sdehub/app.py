@@ -43,7 +43,7 @@ from sdehub.api.webtag import WebTagApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.api.workspace_page import WorkspacePage
 from sdehub.clock import Clock, SystemClock
-from sdehub.cors import Cors, OriginPolicy
+from sdehub.cors import MONITORING_PATH, Cors, OriginPolicy
 from sdehub.dataaccess.scheduler import Exporter
 from sdehub.errors import Unavailable
 from sdehub.requestlog import RequestLog
@@ -185,7 +185,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     table = routes(operations)
     live = LiveApi(svc)
     fast = [
-        FastRoute(op.path.removeprefix(ACCOUNT_PREFIX), route, op.endpoint)
+        FastRoute(
+            op.method,
+            op.path.removeprefix(ACCOUNT_PREFIX),
+            route,
+            op.endpoint,
+            cors=MONITORING_PATH.match(op.path.replace("{", "").replace("}", "")) is not None,
+        )
         for op, route in zip(operations, table, strict=True)
         if op.fast
     ]

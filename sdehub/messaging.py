@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ from sdehub.model.messaging import (
     UpdateConversationField,
     UserProfile,
 )
+from sdehub.model.provenance import Entry
 from sdehub.model.validation import FieldError, Path, format_path
 from sdehub.store import Database, events, visits
 from sdehub.store import conversations as store
@@ -155,13 +156,16 @@ def create_conversation(
     """The CONVERSATION batch, in order, in one transaction."""
     replies: list[Reply] = []
     conversation: Conversation | None = None
+    recorded: list[Entry] = []
     for item in items:
         body = item.body
         if isinstance(body, UserProfile):
-            _set_profile(conn, caller, body, now, window_ms)
+            recorded += _set_profile(conn, caller, body, now, window_ms)
             replies.append(Reply(body=PROFILE_OK, reqId=item.req_id))
         elif isinstance(body, ConversationRequest):
-            conversation = _open(conn, caller, body, conversation_id, now, item.path, window_ms)
+            conversation = _open(
+                conn, caller, body, conversation_id, now, item.path, window_ms, recorded
+            )
             replies.append(Reply(body={"conversationId": conversation_id}, reqId=item.req_id))
         elif isinstance(body, PublishEvent) and conversation is not None:
             # In the batch, the event goes to the new conversation whatever its dialogId.
@@ -200,7 +204,8 @@ def send_request(
 
 def _set_profile(
     conn: Connection, caller: Caller, body: UserProfile, now: int, window_ms: int
-) -> None:
+) -> list[Entry]:
+    """Store the profile; the authenticated SDEs it carried, as recorded."""
     account_id, consumer = caller.account_id, caller.consumer
     profile = msgspec.to_builtins(msgspec.structs.replace(body, authenticatedData=None))
     existing = store.get_consumer(conn, account_id, consumer.consumer_id)
@@ -217,7 +222,8 @@ def _set_profile(
             consumer_id=consumer.consumer_id,
             request_id=caller.request_id,
         )
-        record(conn, account_id, sdes, origin, now_ms=now, window_ms=window_ms)
+        return record(conn, account_id, sdes, origin, now_ms=now, window_ms=window_ms)
+    return []
 
 
 def _put_consumer(
@@ -252,7 +258,9 @@ def _open(
     now: int,
     path: Path,
     window_ms: int,
+    recorded: Sequence[Entry] = (),
 ) -> Conversation:
+    """Open the conversation; ``recorded`` are SDEs the same batch stored before it."""
     account_id, consumer_id = caller.account_id, caller.consumer.consumer_id
     if body.brandId != account_id:
         raise _bad(
@@ -326,9 +334,13 @@ def _open(
     )
     events.attribute(conn, account_id, conversation_id, seqs)
     if seqs:  # the window's SDEs are searchable with the conversation from now on
-        history_store.index_terms(
-            conn, account_id, events.for_conversation(conn, account_id, conversation_id)
+        known = {e.meta.seq: e for e in recorded}
+        attributed = (
+            [known[s] for s in seqs]
+            if all(s in known for s in seqs)  # (a new consumer's first conversation)
+            else events.for_conversation(conn, account_id, conversation_id)
         )
+        history_store.index_terms(conn, account_id, attributed)
     visitor_id, session_id = conversation.visitor_id, conversation.session_id
     if compiled is not None and visitor_id and session_id:
         if visits.get_visit(conn, account_id, visitor_id, session_id) is not None:

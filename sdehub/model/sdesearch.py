@@ -9,14 +9,15 @@ that quotes ask for a phrase; tokenisation and case are left open. sdehub's rule
 * a quoted value (``"\\"John Smith\\""``) matches an SDE holding the words next to each other in
   one field: every adjacent pair of the phrase must be a stored pair.
 
-Each SDE is indexed once, when it is recorded, as the set of its words and adjacent word pairs
-(:func:`terms`); a search is then an exact lookup of a few terms per SDE, which a B-tree index
-on ``(account_id, history_key, term)`` answers without reading any payload.
+Each SDE is indexed once, when it becomes searchable, as the set of its words and adjacent word
+pairs (:func:`terms`); a search then tests a few terms per SDE against that set
+(sdehub.store.history), without reading any payload.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sdehub.model.history import fields
@@ -48,23 +49,36 @@ def words(text: str) -> list[str]:
     return [w[:MAX_TERM] for w in found if w]
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    if isinstance(value, bool) or value is None:
-        return []
-    return [str(value)]
+def _strings(value: Any, out: list[str]) -> list[str]:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+    elif not (isinstance(value, bool) or value is None):
+        out.append(str(value))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _text_terms(text: str) -> tuple[str, ...]:
+    """The words and adjacent word pairs of one string. Memoized: most field values of an
+    account repeat (a status, a currency, a company), and this runs for every SDE that becomes
+    searchable, in the database writer."""
+    ws = words(text)
+    if len(ws) < 2:
+        return tuple(ws)
+    return (*ws, *(f"{a} {b}"[:MAX_TERM] for a, b in zip(ws, ws[1:], strict=False)))
 
 
 def value_terms(value: Any) -> set[str]:
     """Words and adjacent word pairs of every scalar in a JSON value."""
     out: set[str] = set()
-    for text in _strings(value):
-        ws = words(text)
-        out.update(ws)
-        out.update(f"{a} {b}"[:MAX_TERM] for a, b in zip(ws, ws[1:], strict=False))
+    for text in _strings(value, []):
+        out.update(_text_terms(text))
     return out
 
 
