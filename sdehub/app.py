@@ -37,6 +37,7 @@ from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
 from sdehub.api.surveys import SurveyApi
 from sdehub.api.webtag import WebTagApi
+from sdehub.api.widgets import WidgetsApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.clock import Clock, SystemClock
 from sdehub.cors import Cors, OriginPolicy
@@ -136,8 +137,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
         *MonitoringApi(svc).operations(),
-        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id}.
+        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id},
+        # and its /admin/{collection} would match /admin/widgets.
         *AgentsApi(svc).operations(),
+        *WidgetsApi(svc).operations(),
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),

@@ -21,6 +21,7 @@ from sdehub.settings import Settings
 from sdehub.store import Database
 from sdehub.surveys import AgentSurveys
 from sdehub.tokens import Tokens
+from sdehub.widgets import Widgets
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Services:
     surveys: AgentSurveys
     channels: Channels
     agents: Agents
+    widgets: Widgets
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -82,4 +84,5 @@ class Services:
             ),
             channels=channels,
             agents=Agents(db, clock, changes),
+            widgets=Widgets(db, clock),
         )

@@ -45,6 +45,7 @@ from sdehub.store import (
     surveys,
     tables,
     visits,
+    widgets,
 )
 from sdehub.store.events import Origin
 
@@ -63,6 +64,7 @@ MODULES = (
     surveys,
     agents,
     exports,
+    widgets,
 )
 NOW = 1_700_000_000_000
 
@@ -129,6 +131,7 @@ READS = {
     "exports.surveys_submitted_between",
     "exports.agent_sessions_between",
     "exports.exported_hours",
+    "widgets.latest",
 }
 WRITES = {
     "events.append",
@@ -180,6 +183,7 @@ RECORD_WRITES = {
     "surveys.put_survey",
     "surveys.put_state",
     "agents.add_transfer",
+    "widgets.add_revision",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -375,6 +379,13 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             catalogs.Revision(
                 account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
                 author=a[:64], note=a,
+            ),
+        )  # fmt: skip
+        widgets.add_revision(
+            conn,
+            widgets.WidgetRevision(
+                account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
+                author=a[:64],
             ),
         )  # fmt: skip
         catalogs.add_goal_event(

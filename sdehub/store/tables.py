@@ -504,3 +504,16 @@ export_runs = sa.Table(
     sa.Column("done_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "hour_ms"),
 )
+
+# The custom widgets of an account's agent workspace (docs/widgets.md), one validated document
+# per revision like the catalog; every revision is kept.
+widget_configs = sa.Table(
+    "widget_configs",
+    metadata,
+    _account(),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("document", JSON, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("author", sa.String(256), nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "revision"),
+)
