@@ -28,6 +28,7 @@ from sdehub.api.csds import Domains
 from sdehub.api.dataaccess import DataAccessApi
 from sdehub.api.fastpath import FastPath, FastRoute
 from sdehub.api.idp import Idp
+from sdehub.api.journey import JourneyApi
 from sdehub.api.live import LiveApi
 from sdehub.api.monitoring import MonitoringApi
 from sdehub.api.msghist import MessagingHistory
@@ -39,6 +40,7 @@ from sdehub.api.surveys import SurveyApi
 from sdehub.api.webtag import WebTagApi
 from sdehub.api.widgets import WidgetsApi
 from sdehub.api.workspace import WorkspaceApi
+from sdehub.api.workspace_page import WorkspacePage
 from sdehub.clock import Clock, SystemClock
 from sdehub.cors import Cors, OriginPolicy
 from sdehub.dataaccess.scheduler import Exporter
@@ -144,6 +146,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
+        *JourneyApi(svc).operations(),
+        *WorkspacePage(svc).operations(),
         *WebTagApi(svc).operations(),
         *MessagingHistory(svc).operations(),
         *SurveyApi(svc).operations(),
