@@ -43,20 +43,13 @@ PERSON = {"type": "personal", "personal": {"firstname": "John", "lastname": "Doe
 
 
 def with_harness(app: Starlette) -> Starlette:
-    """The harness page on the server's origin (the host calls the API same-origin), and the
-    host script where the workspace page loads it from."""
-    host_js = files("sdehub").joinpath("web", "workspace", "widget-host.js")
+    """The harness page on the server's origin: the host calls the API same-origin, and loads
+    from the workspace's static files like the workspace page does."""
 
     async def harness(request: Request) -> Response:
         return FileResponse(DATA / "harness" / "harness.html")
 
-    async def script(request: Request) -> Response:
-        return Response(host_js.read_bytes(), media_type="text/javascript")
-
-    app.router.routes[0:0] = [
-        Route("/test-harness/harness.html", harness),
-        Route("/workspace/static/widget-host.js", script),
-    ]
+    app.router.routes.insert(0, Route("/test-harness/harness.html", harness))
     return app
 
 
@@ -172,7 +165,7 @@ class Setup:
         assert r.status_code == 200, r.text
 
 
-def set_up(base: str, widget_url: str) -> Setup:
+def set_up(base: str, widget_url: str, *, accept: bool = True) -> Setup:
     account = f"74{uuid.uuid4().int % 10**6:06d}"
     with httpx.Client(base_url=f"{base}/api/account/{account}", timeout=10) as http:
         r = http.post("/login", params={"v": "1.3"}, json={"username": "ann", "password": "pw"})
@@ -203,8 +196,12 @@ def set_up(base: str, widget_url: str) -> Setup:
         )  # fmt: skip
         assert r.status_code == 200, r.text
         conversation_id = r.json()[1]["body"]["conversationId"]
-        r = http.post(f"/agent-workspace/conversations/{conversation_id}/accept", headers=auth)
-        assert r.status_code == 200, r.text
+        if accept:
+            r = http.post(f"/agent-workspace/conversations/{conversation_id}/accept", headers=auth)
+            assert r.status_code == 200, r.text
+        else:  # the agent accepts it in the workspace page, from the queue of its skill
+            r = http.put(f"/admin/agents/{agent_id}", headers=auth, json={"skillIds": [11]})
+            assert r.status_code == 200, r.text
     return Setup(base, account, bearer, agent_id, conversation_id, connector)
 
 
@@ -236,8 +233,11 @@ def records(frame: Frame, kind: str) -> list[dict[str, Any]]:
 
 
 def wait_records(frame: Frame, kind: str, count: int) -> list[dict[str, Any]]:
+    # Polling, not animation frames: an iframe out of view gets none.
     frame.wait_for_function(
-        "([kind, n]) => records.filter(r => r.kind === kind).length >= n", arg=[kind, count]
+        "([kind, n]) => records.filter(r => r.kind === kind).length >= n",
+        arg=[kind, count],
+        polling=50,
     )
     return records(frame, kind)
 
@@ -479,3 +479,33 @@ def test_widgets_follow_the_conversations_skill(page: Page, server: str, widget_
     widget_frame(page)
     page.evaluate("host.setConversation(null, null)")
     expect(page.locator("section.sdehub-widget")).to_have_count(0)
+
+
+def test_through_the_workspace_page(page: Page, server: str, widget_url: str) -> None:
+    """The agent logs in to /workspace/, accepts the conversation; the configured widget loads in
+    its iframe, gets and binds, is pushed an SDE another API reports, writes to #composer."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    s = set_up(server, widget_url, accept=False)
+    page.goto(f"{server}/workspace/")
+    page.get_by_label("Account id").fill(s.account)
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    waiting = page.locator(f'#waiting-groups .conv-item[data-conversation="{s.conversation_id}"]')
+    waiting.get_by_role("button", name="Accept").click()
+    expect(page.locator("#composer")).to_be_enabled()
+
+    frame = widget_frame(page)
+    assert page.locator("#custom-widgets section.sdehub-widget").count() == 1
+    assert frame.evaluate("sdk.get('visitorInfo.visitorName')")["args"] == [None, "John Doe"]
+    assert frame.evaluate("sdk.bind('SDE.customerDetails')")["args"] == [None]
+    assert wait_records(frame, "trigger", 1)[0]["data"]["newValue"] == []
+    s.report(CUSTOMER)
+    pushed = wait_records(frame, "trigger", 2)[1]
+    assert pushed["data"]["newValue"][0]["status"] == "gold"
+    frame.evaluate("sdk.command('Write ChatLine', {text: 'Your order ships today'})")
+    expect(page.locator("#composer")).to_have_value("Your order ships today")
+    frame.evaluate("sdk.command('Send Notification', {})")
+    expect(page.locator("#toasts")).to_contain_text("Test widget: notification")
+    assert errors == []

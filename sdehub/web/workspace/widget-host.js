@@ -553,9 +553,12 @@
     }
 
     async setConversation(conversationId, skillId) {
-      if (conversationId === this.conversationId && skillId === this.skillId) return;
-      this.conversationId = conversationId || null;
-      this.skillId = skillId == null ? null : String(skillId);
+      const conversation = conversationId || null;
+      const skill = skillId == null ? null : String(skillId);
+      // The page may repeat the selection (every refresh): only a change rebuilds the widgets.
+      if (conversation === this.conversationId && skill === this.skillId) return;
+      this.conversationId = conversation;
+      this.skillId = skill;
       const generation = ++this.generation;
       // Each conversation gets fresh widget documents: bindings belong to one conversation.
       this.clear();
