@@ -509,3 +509,21 @@ def test_through_the_workspace_page(page: Page, server: str, widget_url: str) ->
     frame.evaluate("sdk.command('Send Notification', {})")
     expect(page.locator("#toasts")).to_contain_text("Test widget: notification")
     assert errors == []
+
+
+def test_a_widget_that_calls_init_again_is_handed_a_new_channel(
+    page: Page, server: str, widget_url: str
+) -> None:
+    """LivePerson's host hands out one handshake per document, so a widget's second init()
+    hangs; this host keeps offering, and answers on whichever port a request came from."""
+    s = set_up(server, widget_url)
+    mount(page, s, handshakeRetryMs=300)
+    frame = widget_frame(page)
+    first = frame.evaluate("sdk.token()")
+    frame.evaluate("sdk.reinit()")
+    expect(frame.locator("#status")).to_have_text("connected")
+    assert len(records(frame, "ready")) == 2 and frame.evaluate("sdk.token()") == first
+    assert frame.evaluate("sdk.get('visitorInfo.visitorName')")["args"] == [None, "John Doe"]
+    assert frame.evaluate("sdk.bind('SDE.customerDetails')")["args"] == [None]
+    s.report(CUSTOMER)
+    assert wait_records(frame, "trigger", 2)[1]["data"]["newValue"][0]["status"] == "gold"

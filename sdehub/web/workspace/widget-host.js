@@ -20,13 +20,17 @@
 
   const MANAGER = "iFrame manager"; // every widget -> host message, and bound-key pushes
   const EVENTS = "iFrame events"; // host -> widget events of the newer SDK builds
-  // The widget's own callback TTL is 30 s, counted from when it queued the call: the host must
-  // answer before that, so a backend that does not answer in time gets an error reply instead.
+  // Every request and command gets exactly one reply, and a widget gives up on a reply after
+  // 30 s: a request still waiting on sdehub after replyTimeoutMs (the same 30 s by default) is
+  // answered with an error and forgotten, so nothing stays pending past the widget's own limit.
   const DEFAULT_REPLY_TIMEOUT_MS = 30000;
-  // Chronos re-offers the handshake every 5 s; unlike Chronos we never give up (spec §4.4), and
-  // keep offering after success so a widget that calls init() again reconnects.
+  // Chronos re-offers the handshake every 5 s; unlike Chronos we never give up (a widget may
+  // call init() late), and keep offering after success so one that calls init() again (a new
+  // courier, waiting for a new handshake) reconnects.
   const DEFAULT_HANDSHAKE_RETRY_MS = 5000;
-  // The sandbox of spec §13: allow-same-origin lets the handshake target the exact origin.
+  const UNANSWERED_OFFER_MS = 60000;
+  // The sandbox recommended for widget hosts: allow-same-origin keeps the widget's own origin,
+  // so the handshake can target exactly that origin.
   const SANDBOX = "allow-scripts allow-same-origin allow-forms allow-popups";
 
   function hex(n) {
@@ -41,11 +45,11 @@
   }
 
   function errorValue(message) {
-    // The SDK turns {type: "Error", message} back into an Error instance (spec §5.4).
+    // The SDK turns {type: "Error", message} back into an Error instance.
     return { type: "Error", message: String(message) };
   }
 
-  // The iframe src: the widget URL plus the query parameters the SDK reads (spec §2), inserted
+  // The iframe src: the widget URL plus the query parameters the SDK reads, inserted
   // before any fragment (the SDK reads the query string only) and leaving the rest untouched.
   function frameSrc(url, transport, json) {
     const hash = url.indexOf("#");
@@ -162,13 +166,13 @@
       this.transport = this.options.transport === "polyfill" ? "polyfill" : "channel";
       this.json = !!this.options.json;
       this.origin = new URL(widget.url, window.location.href).origin;
-      this.portId = "LPPort__" + randomPart(); // our polyfill wrapper id (spec §4.3)
+      this.portId = "LPPort__" + randomPart(); // our polyfill wrapper id
       this.ready = false;
       this.token = null;
       this.ports = []; // every port offered in this document; each may carry requests
       this.activePort = null; // the last port that acknowledged
       this.outbox = []; // host-initiated envelopes waiting for the handshake
-      this.bound = new Set(); // keys the widget bound: only these are pushed (spec §11.3)
+      this.bound = new Set(); // keys the widget bound: only these are pushed
       this.sentCommands = new Map(); // our Notify commands awaiting the widget's return
       this.visitorBlurred = false;
       this.timers = new Set();
@@ -219,15 +223,17 @@
         target.postMessage(this.token, this.origin);
         return;
       }
-      // A fresh channel each time: the previous port2 was transferred away. Ports that were
-      // offered and never acknowledged are closed, except the newest.
+      // A fresh channel each time: the previous port2 was transferred away. An offer that was
+      // never acknowledged is closed after a minute (a widget answers at once, but an answer
+      // may be in flight when the next offer goes out, so the recent ones stay open).
+      const now = Date.now();
       this.ports = this.ports.filter((p) => {
-        if (p.acked) return true;
+        if (p.acked || now - p.offered < UNANSWERED_OFFER_MS) return true;
         p.port.close();
         return false;
       });
       const channel = new MessageChannel();
-      const entry = { port: channel.port1, acked: false };
+      const entry = { port: channel.port1, acked: false, offered: now };
       channel.port1.onmessage = (e) => this.onPortMessage(entry, e.data);
       this.ports.push(entry);
       // Exact target origin: a document of any other origin in that iframe never gets a port.
@@ -251,7 +257,7 @@
     }
 
     // Polyfill mode: messages come to our window; only this iframe's window, from the widget's
-    // origin, counts (spec §6).
+    // origin, counts.
     onWindowMessage(event) {
       if (event.source !== this.iframe.contentWindow || event.origin !== this.origin) return false;
       let wrapper = event.data;
@@ -275,7 +281,7 @@
     }
 
     decode(data) {
-      // Accept an object or a JSON string whatever mode we chose (spec §3, robustness).
+      // Accept an object or a JSON string whatever mode we chose.
       if (typeof data !== "string") return data;
       try {
         return JSON.parse(data);
@@ -330,7 +336,7 @@
     }
 
     onEnvelope(message, via) {
-      // Wrong token or no method: dropped silently, as the SDK does (spec §5, §13.11).
+      // Wrong token or no method: dropped silently, as the SDK does.
       if (!message || message.token !== this.token || !message.method) return;
       const method = message.method;
       if (typeof method.id !== "string" || !Array.isArray(method.args)) return;
@@ -390,7 +396,7 @@
         () =>
           this.live
             .call({ type: "get", conversationId: this.conversationId, key: data.key })
-            // Always fill the error slot with null on success; "no value" is null (spec §8).
+            // Always fill the error slot with null on success; "no value" is null.
             .then((m) => [null, m.value === undefined ? null : m.value]),
         answer
       );
@@ -466,7 +472,7 @@
     }
 
     unbind(key, answer) {
-      // Stop pushing at once: build B keeps its listener after unbind (spec §11.3).
+      // Stop pushing at once: build B keeps its listener after unbind.
       if (!this.bound.delete(key)) {
         answer([null]);
         return;

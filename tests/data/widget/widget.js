@@ -207,6 +207,16 @@
     // An envelope as given (e.g. with a wrong token): no reply is expected.
     sendRaw: (envelope) => post(envelope),
     token: () => token,
+    // What a second init() (or dispose() then init()) does in the SDK: a new courier that drops
+    // the old channel and waits for a new handshake (MessageChannel mode).
+    reinit() {
+      if (port) port.close();
+      port = null;
+      token = null;
+      ready = false;
+      setStatus("waiting for the host");
+      window.addEventListener("message", onWindow);
+    },
     // Open a page of another origin inside this widget (origin tests): it learns the token.
     spawn(url) {
       const frame = document.createElement("iframe");
