@@ -23,7 +23,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.clock import Clock
-from sdehub.errors import BadRequest, Conflict
+from sdehub.errors import BadRequest, Conflict, NotFound
 from sdehub.model.validation import FieldError, nul_errors, validate
 from sdehub.store import Database
 from sdehub.store import catalogs as catalog_store
@@ -139,6 +139,17 @@ class Widgets:
 
     async def config(self, account_id: str) -> WidgetConfig:
         return _answer(await self._db.read(lambda c: store.latest(c, account_id)))
+
+    async def revision(self, account_id: str, number: int) -> WidgetConfig:
+        found = await self._db.read(lambda c: store.get_revision(c, account_id, number))
+        if found is None:
+            raise NotFound(f"the widgets of account {account_id} have no revision {number}")
+        return _answer(found)
+
+    async def history(self, account_id: str, *, before: int, limit: int) -> list[WidgetRevision]:
+        return await self._db.read(
+            lambda c: store.revisions(c, account_id, before=before, limit=limit)
+        )
 
     async def for_skill(self, account_id: str, skill_id: str | None) -> list[Widget]:
         return shown_for((await self.config(account_id)).widgets, skill_id)

@@ -132,6 +132,8 @@ READS = {
     "exports.agent_sessions_between",
     "exports.exported_hours",
     "widgets.latest",
+    "widgets.get_revision",
+    "widgets.revisions",
 }
 WRITES = {
     "events.append",

@@ -92,6 +92,15 @@ async def test_revisions_and_if_match(h: Harness) -> None:
     assert r.json()["error"]["errors"][0]["path"] == "$header.If-Match"
     r = await h.client.put(ADMIN, headers={**agent, "If-Match": "one"}, json={"widgets": []})
     assert r.status_code == 400
+    r = await h.client.get(f"{ADMIN}/revisions", headers=agent)
+    assert [(x["revision"], x["author"]) for x in r.json()] == [(2, "agent-1"), (1, "agent-1")]
+    r = await h.client.get(f"{ADMIN}/revisions", headers=agent, params={"before": 2})
+    assert [x["revision"] for x in r.json()] == [1]
+    r = await h.client.get(f"{ADMIN}/revisions/1", headers=agent)
+    assert r.status_code == 200 and [w["id"] for w in r.json()["widgets"]] == ["orders"]
+    assert r.json()["revision"] == 1 and r.headers["etag"] == '"1"'
+    assert (await h.client.get(f"{ADMIN}/revisions/3", headers=agent)).status_code == 404
+    assert (await h.client.get(f"{ADMIN}/revisions/x", headers=agent)).status_code == 404
 
 
 async def test_needs_an_agent_of_the_account(h: Harness) -> None:

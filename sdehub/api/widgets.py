@@ -9,10 +9,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sdehub.api.common import ErrorBody, render_error, require_agent
+from sdehub.api.common import ErrorBody, int_param, render_error, require_agent
 from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
 from sdehub.bodies import decode_json
-from sdehub.errors import BadRequest
+from sdehub.errors import BadRequest, NotFound
 from sdehub.model.validation import FieldError
 from sdehub.services import Services
 from sdehub.widgets import Widget, WidgetConfig, WidgetsInput
@@ -23,6 +23,12 @@ AGENT = "/api/account/{accountId}/agent-workspace/widgets"
 
 class Shown(msgspec.Struct, kw_only=True):
     widgets: list[Widget]
+
+
+class RevisionInfo(msgspec.Struct, kw_only=True):
+    revision: int
+    createdTime: int
+    author: str | None
 
 
 def _if_match(request: Request) -> int | None:
@@ -63,6 +69,25 @@ class WidgetsApi:
         )
         return _config(await self.svc.widgets.config(account_id))
 
+    async def revisions(self, request: Request) -> Response:
+        account_id, _ = await self._agent(request)
+        before = int_param(request, "before", 2**31 - 1, lo=1, hi=2**31 - 1)
+        limit = int_param(request, "limit", 50, lo=1, hi=500)
+        rows = await self.svc.widgets.history(account_id, before=before, limit=limit)
+        return JSON(
+            [
+                RevisionInfo(revision=r.revision, createdTime=r.created_ms, author=r.author)
+                for r in rows
+            ]
+        )
+
+    async def revision(self, request: Request) -> Response:
+        account_id, _ = await self._agent(request)
+        raw = request.path_params["revision"]
+        if not raw.isdigit() or int(raw) < 1:
+            raise NotFound(f"revision must be a positive number, got {raw!r}")
+        return _config(await self.svc.widgets.revision(account_id, int(raw)))
+
     async def shown(self, request: Request) -> Response:
         account_id, _ = await self._agent(request)
         skill = request.query_params.get("skillId") or None
@@ -96,6 +121,32 @@ class WidgetsApi:
                 },
                 params=(Param("If-Match", str, False, "The revision changed from.", "header"),),
                 body=WidgetsInput,
+                security=bearer,
+            ),
+            Operation(
+                "GET",
+                f"{ADMIN}/revisions",
+                g(self.revisions),
+                "The revision history of the account's custom widgets",
+                "admin",
+                {200: Resp("Newest first.", list[RevisionInfo]), **auth},
+                params=(
+                    Param("before", int, False, "Older than this revision."),
+                    Param("limit", int, False, "At most this many (1-500)."),
+                ),
+                security=bearer,
+            ),
+            Operation(
+                "GET",
+                f"{ADMIN}/revisions/{{revision}}",
+                g(self.revision),
+                "One revision of the account's custom widgets",
+                "admin",
+                {
+                    200: Resp("That revision.", WidgetConfig),
+                    404: Resp("No such revision.", ErrorBody),
+                    **auth,
+                },
                 security=bearer,
             ),
             Operation(
