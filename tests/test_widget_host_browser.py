@@ -459,7 +459,9 @@ def test_visitor_events_notify_and_a_reloaded_widget(
         "kind": "command", "appName": "iFrame manager", "cmdName": "Notify",
         "data": {"text": "hi widget"},
     }]  # fmt: skip
-    # A reload is a new document and a new courier: the host hands it a new handshake.
+    # A reload is a new document and a new courier: the host hands it a new handshake, and
+    # forgets the old document's bindings.
+    assert frame.evaluate("sdk.bind('SDE.customerDetails')")["args"] == [None]
     page.evaluate("host.visitorBlur()")
     frame.evaluate("location.reload()")
     frame = widget_frame(page)
@@ -467,6 +469,10 @@ def test_visitor_events_notify_and_a_reloaded_widget(
     triggers = wait_records(frame, "trigger", 1)
     assert [t["eventName"] for t in triggers] == ["Visitor Blurred"]
     assert frame.evaluate("sdk.get('visitorInfo.visitorName')")["args"] == [None, "John Doe"]
+    s.report(CUSTOMER)
+    assert frame.evaluate("sdk.get('SDE.customerDetails')")["value"][0]["status"] == "gold"
+    page.wait_for_timeout(500)
+    assert [t["eventName"] for t in records(frame, "trigger")] == ["Visitor Blurred"]
 
 
 def test_widgets_follow_the_conversations_skill(page: Page, server: str, widget_url: str) -> None:

@@ -204,6 +204,12 @@
       this.ready = false;
       this.setState("loading");
       this.closePorts();
+      this.outbox = [];
+      // The previous document's bindings die with it: stop sdehub pushing them.
+      for (const key of this.bound) {
+        this.live.call({ type: "unbind", conversationId: this.conversationId, key }).catch(() => {});
+      }
+      this.bound.clear();
       // A fresh token per document: late messages of the previous document no longer match.
       this.token = "LPTKN_" + randomPart();
       clearInterval(this.offerTimer);
