@@ -74,13 +74,15 @@ def always_offer(
 
 
 @contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Serve ``app`` on a free port until the block ends; yields its base URL."""
+def serve(app: Starlette, *, ws: str = "none") -> Iterator[str]:
+    """Serve ``app`` on a free port until the block ends; yields its base URL. ``ws`` names
+    uvicorn's websocket implementation (``websockets-sansio`` for pages that use the agent
+    workspace socket)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, lifespan="on", log_config=None, access_log=False, ws="none", http="h11"
+        app, lifespan="on", log_config=None, access_log=False, ws=ws, http="h11"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from sdehub import cli
 from tests.harness import ACCOUNT, Harness
 
 pytestmark = pytest.mark.anyio
@@ -38,6 +39,11 @@ async def test_the_page_and_its_files_are_served(h: Harness) -> None:
         assert (await h.client.get(f"/workspace/static/{module}")).status_code == 200, module
     r = await h.client.get("/workspace", follow_redirects=False)
     assert r.status_code in (307, 308) and r.headers["location"].endswith("/workspace/")
+
+
+def test_the_demo_banner_names_the_page() -> None:
+    text = cli.demo_banner("http://h:1", "A", "c", "s", "agent", "pw", "conv-1")
+    assert "http://h:1/workspace/  (the agent workspace page: account A, agent / pw)" in text
 
 
 @pytest.mark.parametrize("name", ["nope.js", ".hidden.js", "index", "..%2Fapp.py", "x.py"])

@@ -112,7 +112,7 @@ class JourneyApi:
                 "The web journey a conversation came from: pages, sections, engagements",
                 "agent-workspace",
                 {
-                    200: Resp("The visit (null when none) with its pages and offers.", JourneyAnswer),
+                    200: Resp("The visit (null: none), its pages and offers.", JourneyAnswer),
                     401: Resp("Missing or invalid agent bearer.", ErrorBody),
                     404: Resp("Unknown conversation.", ErrorBody),
                 },

@@ -60,7 +60,8 @@ function describe(value) {
 function entry(record) {
   const meta = record._meta;
   const kind = provenance(meta);
-  const fields = Object.entries(record).filter(([key, v]) => key !== "_meta" && v !== null && v !== "");
+  const fields = Object.entries(record).filter(([key, v]) =>
+    key !== "_meta" && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0));
   return el("article", { class: "sde-entry", "data-provenance": kind },
     el("p", { class: "prov" },
       el("span", { class: `badge prov-${kind === "agent-reported" ? "agent" : kind}` }, kind),
@@ -79,12 +80,18 @@ function typeSection(path, label, value) {
 }
 
 export function renderConsumerInfo(container, sde, authenticated) {
+  // authenticatedData repeats the authenticated entries above (a deprecated path): folded away
+  // unless the agent opened it.
+  const previous = container.querySelector("details.authenticated");
+  const focused = previous && previous.querySelector("summary") === document.activeElement;
   clear(container);
   container.append(
     ...SDE_TYPES.map(([key, label]) => typeSection(`SDE.${key}`, label, sde[key])),
-    el("h3", { class: "subhead" }, "Authenticated data"),
-    ...AUTHENTICATED_TYPES.map(([key, label]) =>
-      typeSection(`authenticatedData.${key}`, label, authenticated[key])));
+    el("details", { class: "authenticated", open: previous ? previous.open : false },
+      el("summary", {}, "authenticatedData (deprecated path)"),
+      AUTHENTICATED_TYPES.map(([key, label]) =>
+        typeSection(`authenticatedData.${key}`, label, authenticated[key]))));
+  if (focused) container.querySelector("details.authenticated > summary").focus();
 }
 
 export function renderJourney(container, journey) {
@@ -95,7 +102,7 @@ export function renderJourney(container, journey) {
     return;
   }
   const visit = journey.visit;
-  container.append(
+  container.append(el("div", {},
     el("p", { class: "meta" }, "Visit started ", timeElement(visit.startTime),
       visit.returningVisitor ? " · returning visitor" : "", ` · ${journey.pages.length} page(s)`),
     el("ol", { class: "journey-pages", "aria-label": "Pages visited" },
@@ -110,5 +117,5 @@ export function renderJourney(container, journey) {
         el("ul", { class: "journey-pages" }, journey.engagements.map((e) =>
           el("li", {}, timeElement(e.offeredTime),
             ` campaign ${e.campaignId}, engagement ${e.engagementId} (context ${e.contextId})`))))
-      : null);
+      : null));
 }

@@ -11,8 +11,9 @@ const EA_KEY = { purchase: "purchase", lead: "lead", service_activity: "service"
 const SINGLE = new Set(["radio_button", "dropdown"]);
 
 export class Summary {
-  constructor({ api, account, toast }) {
+  constructor({ api, account, agentId, toast }) {
     this.api = api;
+    this.agentId = agentId;
     this.account = account;
     this.toast = toast;
     this.root = document.getElementById("summary");
@@ -206,21 +207,25 @@ export class Summary {
 
   renderOutcomes(outcomes) {
     const body = clear(this.outcomesBody);
-    this.outcomesStatus.textContent = outcomes.open
-      ? "Report what this conversation achieved."
-      : outcomes.deadline ? `Can be reported until ${time(outcomes.deadline)}.` : "";
+    // open: submissions are accepted now; deadline: after a close, the last moment for them.
+    this.outcomesStatus.textContent = !outcomes.open
+      ? "Outcomes can no longer be reported for this conversation."
+      : outcomes.deadline ? `Can be reported until ${time(outcomes.deadline)}.`
+        : "Report what this conversation achieved.";
     for (const section of outcomes.sections) {
       const submitted = outcomes.submissions.filter((s) => s.sde === section.sde);
       const errors = el("ul", { class: "error-list", role: "alert" });
       const form = el("form", { class: "outcome-form", "data-outcome": section.sde, novalidate: true },
-        el("fieldset", {},
+        el("fieldset", { disabled: !outcomes.open },
           el("legend", {}, section.title),
           section.fields.map((f) => outcomeField(section.sde, f, submitted.at(-1))),
           el("button", { type: "submit" }, `Report ${section.title.toLowerCase()}`)),
         errors,
         submitted.length
-          ? el("ul", { class: "submissions" }, submitted.map((s) => el("li", {},
-            `${time(s.time)} by ${s.agentId}: ${Object.entries(s.values).map(([k, v]) => `${k} ${v}`).join(", ")}`)))
+          ? el("ul", { class: "submissions", "aria-label": `${section.title} reported` },
+            submitted.map((s) => el("li", {}, `${time(s.time)} by ${s.agentId === this.agentId ? "you" : s.agentId}: `
+              + section.fields.filter((f) => s.values[f.field] !== undefined && s.values[f.field] !== null)
+                .map((f) => `${f.displayName} ${shown(f, s.values[f.field])}`).join(", "))))
           : null);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -237,6 +242,7 @@ export class Summary {
       const input = form.querySelector(`[name="${f.field}"]`);
       const raw = input.value.trim();
       if (!raw) continue;
+      // An enum (Service Activity status) is chosen by name; its value is the name's index.
       values[f.field] = f.type === "number" || f.type === "integer" ? Number(raw) : raw;
     }
     const generation = this.generation;
@@ -294,13 +300,17 @@ function question(q) {
   return fieldset;
 }
 
+function shown(field, value) {
+  return Array.isArray(field.enum) && field.enum[value] !== undefined ? field.enum[value] : String(value);
+}
+
 function outcomeField(sde, f, last) {
   const id = `outcome-${sde}-${f.field}`;
   const previous = last && last.values[f.field] !== undefined ? String(last.values[f.field]) : "";
   const input = Array.isArray(f.enum) && f.enum.length
     ? el("select", { id, name: f.field },
       el("option", { value: "" }, "Choose…"),
-      f.enum.map((v) => el("option", { value: String(v), selected: String(v) === previous }, String(v))))
+      f.enum.map((name, i) => el("option", { value: String(i), selected: String(i) === previous }, name)))
     : el("input", { id, name: f.field, type: f.type === "string" ? "text" : "number",
       step: f.type === "number" ? "any" : f.type === "integer" ? "1" : null, value: previous });
   return el("div", { class: "field" }, el("label", { for: id }, f.displayName), input);

@@ -74,6 +74,7 @@ async function login(event) {
     sessionStorage.setItem(KEYS.account, account);
     sessionStorage.setItem(KEYS.agent, String(body.config.userId));
     sessionStorage.setItem("sdehub.user", body.config.loginName || username);
+    sessionStorage.setItem("sdehub.csrf", body.csrf);
     $("login-password").value = "";
     start();
   } catch (exc) {
@@ -83,12 +84,16 @@ async function login(event) {
   }
 }
 
-function logout(message) {
-  if (state.bearer) {
-    fetch(`${base()}/logout?v=1.3`, { method: "POST", headers: { Authorization: `Bearer ${state.bearer}` } })
-      .catch(() => {});
+// Log out: the server ends the session when asked to (it wants the csrf and the Session_id cookie
+// of the login); when it has ended it already, only the tab forgets it.
+function logout(message, { server = false } = {}) {
+  const csrf = sessionStorage.getItem("sdehub.csrf");
+  if (server && state.bearer && csrf) {
+    fetch(`${base()}/logout`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ csrf }),
+    }).catch(() => {});
   }
-  for (const key of [...Object.values(KEYS), "sdehub.user"]) sessionStorage.removeItem(key);
+  for (const key of [...Object.values(KEYS), "sdehub.user", "sdehub.csrf"]) sessionStorage.removeItem(key);
   stop();
   $("desk-view").hidden = true;
   $("login-view").hidden = false;
@@ -127,7 +132,7 @@ function start() {
   $("who").hidden = false;
   $("who").textContent = `${state.user} · account ${state.account}`;
   $("logout").hidden = false;
-  state.summary = new Summary({ api, account: state.account, toast });
+  state.summary = new Summary({ api, account: state.account, agentId: state.agentId, toast });
   select(null);
   loadSkills();
   refreshDesk();
@@ -503,7 +508,7 @@ function mountWidgets() {
 // --- wiring ---------------------------------------------------------------------------------------
 
 $("login-form").addEventListener("submit", login);
-$("logout").addEventListener("click", () => logout(""));
+$("logout").addEventListener("click", () => logout("", { server: true }));
 $("composer-form").addEventListener("submit", submitComposer);
 $("composer").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
