@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -23,7 +22,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Frame, Page, expect, sync_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,6 +35,7 @@ from tests.browser import CHROMIUM_ARGS, chromium, serve
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).parent / "data"
+WS = "websockets-sansio"  # the host's Get/Bind go over the agent workspace websocket
 SKILLS = [{"id": 11, "name": "Sales"}, {"id": 12, "name": "Support"}]
 CUSTOMER = {"type": "ctmrinfo", "info": {"cstatus": "gold", "customerId": "c-1"}}
 PERSON = {"type": "personal", "personal": {"firstname": "John", "lastname": "Doe"}}
@@ -53,34 +52,10 @@ def with_harness(app: Starlette) -> Starlette:
     return app
 
 
-@contextmanager
-def serve_ws(app: Starlette) -> Iterator[str]:
-    """Like :func:`tests.browser.serve`, with websockets (the host's Get/Bind go over one)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, lifespan="on", log_config=None, access_log=False, ws="websockets-sansio", http="h11"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the in-process server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("widgets") / "w.db"
-    with serve_ws(with_harness(create_app(Settings(db=str(db), emulator=True)))) as base:
+    with serve(with_harness(create_app(Settings(db=str(db), emulator=True))), ws=WS) as base:
         yield base
 
 
