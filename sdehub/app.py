@@ -40,6 +40,7 @@ from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
 from sdehub.api.surveys import SurveyApi
 from sdehub.api.webtag import WebTagApi
+from sdehub.api.widgets import WidgetsApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.api.workspace_page import WorkspacePage
 from sdehub.clock import Clock, SystemClock
@@ -140,10 +141,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
         *MonitoringApi(svc).operations(),
-        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id}
-        # and /admin/outcomes/revisions.
+        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id} and
+        # /admin/outcomes/revisions, and its /admin/{collection} would match /admin/widgets.
         *AgentsApi(svc).operations(),
         *OutcomesApi(svc).operations(),
+        *WidgetsApi(svc).operations(),
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),

@@ -47,6 +47,7 @@ from sdehub.store import (
     surveys,
     tables,
     visits,
+    widgets,
 )
 from sdehub.store.events import Origin
 
@@ -67,6 +68,7 @@ MODULES = (
     exports,
     outcomes,
     reports,
+    widgets,
 )
 NOW = 1_700_000_000_000
 
@@ -141,6 +143,9 @@ READS = {
     "outcomes.submissions_of",
     "reports.goal_tracker",
     "reports.sde_activity",
+    "widgets.latest",
+    "widgets.get_revision",
+    "widgets.revisions",
 }
 WRITES = {
     "events.append",
@@ -194,6 +199,7 @@ RECORD_WRITES = {
     "agents.add_transfer",
     "outcomes.add_config",
     "outcomes.add_submission",
+    "widgets.add_revision",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -389,6 +395,13 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             catalogs.Revision(
                 account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
                 author=a[:64], note=a,
+            ),
+        )  # fmt: skip
+        widgets.add_revision(
+            conn,
+            widgets.WidgetRevision(
+                account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
+                author=a[:64],
             ),
         )  # fmt: skip
         catalogs.add_goal_event(
