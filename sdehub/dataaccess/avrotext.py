@@ -1,0 +1,421 @@
+"""WebSession and Engagement lines as Avro JSON text, written straight from the rows.
+
+These two files are most of an hour's bytes, and Avro JSON is mostly constant text: every field
+name, every ``{"string": ...}`` / ``{"com.liveperson.dataaccess.X": ...}`` union wrapper, every
+absent field's ``null``. Building a dict per record and per wrapper and then encoding it (the
+generic path, ``files.encode_line``) cost several times what ``gzip -6`` takes to compress the
+result (docs/benchmarks.md, "Export"); here each record is one string built from literal pieces
+and its escaped leaf values only. An SDE's record depends only on its type, its stored payload
+text and whether it was authenticated, so it is built once per distinct payload in a file.
+
+The text is the generic encoder's to the byte: the tests read every line back with fastavro
+against the shipped schema and encode it again with ``files.encode_line``.
+"""
+
+from __future__ import annotations
+
+import json.encoder
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import msgspec
+
+from sdehub.dataaccess import files, records
+from sdehub.dataaccess.records import NS, as_int, by_visit
+from sdehub.dataaccess.sessions import END_REASONS, FORMATS
+from sdehub.model.naming import BY_WIRE
+from sdehub.msghist import AGENT_ROLES
+from sdehub.store.exports import Row
+
+Datum = dict[str, Any]
+# A JSON string literal: the stdlib's C escaper writes exactly what msgspec writes for any str
+# (quotes, backslashes and control characters escaped, everything else as is).
+_esc: Final[Callable[[str], str]] = json.encoder.encode_basestring
+_encode_float = _encode = msgspec.json.encode
+NULL: Final = "null"
+
+
+# --- leaf values: the nullable unions of the schema ----------------------------------------------
+
+
+def s(value: Any) -> str:
+    """``["null", "string"]`` of ``str(value)``."""
+    if value is None:
+        return NULL
+    return '{"string":' + _esc(value if type(value) is str else str(value)) + "}"
+
+
+def i(value: Any) -> str:
+    """``["null", "int"]`` of a whole number (or digits); anything else is absent."""
+    if type(value) is not int:
+        value = as_int(value)
+        if value is None:
+            return NULL
+    return '{"int":' + str(value) + "}"
+
+
+def long(value: Any) -> str:
+    """``["null", "long"]``, as :func:`i`."""
+    if type(value) is not int:
+        value = as_int(value)
+        if value is None:
+            return NULL
+    return '{"long":' + str(value) + "}"
+
+
+def double(value: Any) -> str:
+    """``["null", "double"]`` of a number; msgspec's float text, as the generic encoder's."""
+    if type(value) is float:
+        return '{"double":' + _encode_float(value).decode() + "}"
+    if type(value) is int:
+        return '{"double":' + _encode_float(float(value)).decode() + "}"
+    return NULL
+
+
+def boolean(value: Any) -> str:
+    if value is True:
+        return '{"boolean":true}'
+    return '{"boolean":false}' if value is False else NULL
+
+
+# --- SDEs --------------------------------------------------------------------------------------
+
+_PRODUCT = '{"' + NS + '.Product":{"name":'
+
+
+def _products(items: Any) -> str:
+    if not isinstance(items, list):
+        return NULL
+    out = []
+    for item in items:
+        product = item.get("product") or {}
+        out.append(
+            f'{{"quantity":{i(item.get("quantity"))},"product":{_PRODUCT}{s(product.get("name"))}'
+            f',"category":{s(product.get("category"))},"sku":{s(product.get("sku"))}'
+            f',"price":{double(product.get("price"))}}}}}}}'
+        )
+    return '{"array":[' + ",".join(out) + "]}"
+
+
+def _date(value: Any) -> str:
+    if not isinstance(value, dict):
+        return NULL
+    return (
+        f'{{"{NS}.YMDDate":{{"year":{i(value.get("year"))},"month":{i(value.get("month"))}'
+        f',"day":{i(value.get("day"))}}}}}'
+    )
+
+
+def _auth(auth: bool) -> str:
+    return '"isAuthenticated":{"boolean":' + ("true" if auth else "false") + "}"
+
+
+def _customer(p: Datum, auth: bool) -> str:
+    x = p.get("info") or {}
+    return (
+        f'{_auth(auth)},"authenticatedConversationId":null'
+        f',"customerStatus":{s(x.get("cstatus"))},"customerType":{s(x.get("ctype"))}'
+        f',"balance":{double(x.get("balance"))},"customerId":{s(x.get("customerId"))}'
+        f',"socialId":{s(x.get("socialId"))},"imei":{s(x.get("imei"))}'
+        f',"userName":{s(x.get("userName"))},"companySize":{i(x.get("companySize"))}'
+        f',"accountName":{s(x.get("accountName"))},"role":{s(x.get("role"))}'
+        f',"lastPaymentDate":{_date(x.get("lastPaymentDate"))}'
+        f',"registrationDate":{_date(x.get("registrationDate"))}'
+        f',"storeNumber":{s(x.get("storeNumber"))},"storeZipCode":{s(x.get("storeZipCode"))}'
+    )
+
+
+def _personal(p: Datum, auth: bool) -> str:
+    x = p.get("personal") or {}
+    age = x.get("age")
+    contacts = x.get("contacts")
+    if isinstance(age, dict):
+        age_text = (
+            f'{{"{NS}.CustomerAge":{{"customerAgeInYears":{i(age.get("age"))}'
+            f',"customerYearOfBirth":{i(age.get("year"))}'
+            f',"customerMonthOfBirth":{i(age.get("month"))}'
+            f',"customerDateOfBirth":{i(age.get("day"))}}}}}'
+        )
+    else:
+        age_text = NULL
+    if isinstance(contacts, list):
+        listed = ",".join(
+            f'{{"email":{s(c.get("email"))},"phone":{s(c.get("phone"))}}}' for c in contacts
+        )
+        contacts_text = '{"array":[' + listed + "]}"
+    else:
+        contacts_text = NULL
+    return (
+        f'{_auth(auth)},"authenticatedConversationId":null'
+        f',"name":{s(x.get("firstname"))},"surname":{s(x.get("lastname"))}'
+        f',"gender":{s(x.get("gender"))},"company":{s(x.get("company"))}'
+        f',"customerAge":{age_text},"contacts":{contacts_text}'
+    )
+
+
+def _marketing(p: Datum, auth: bool) -> str:
+    x = p.get("info") or {}
+    return (
+        f'"originatingChannel":{i(x.get("channel"))},"affiliate":{s(x.get("affiliate"))}'
+        f',"campaignId":{s(x.get("campaignId", x.get("campaignID")))}'
+    )
+
+
+def _lead(p: Datum, auth: bool) -> str:
+    x = p.get("lead") or {}
+    return (
+        f'"topic":{s(x.get("topic"))},"leadId":{s(x.get("leadId"))}'
+        f',"value":{double(x.get("value"))}'
+    )
+
+
+def _purchase(p: Datum, auth: bool) -> str:
+    cart = p.get("cart")
+    if isinstance(cart, dict):
+        cart_text = (
+            f'{{"{NS}.Cart":{{"total":null,"numItems":{i(cart.get("numItems"))}'
+            f',"products":{_products(cart.get("products"))}}}}}'
+        )
+    else:
+        cart_text = NULL
+    return f'"total":{double(p.get("total"))},"orderId":{s(p.get("orderId"))},"cart":{cart_text}'
+
+
+def _cart(p: Datum, auth: bool) -> str:
+    return (
+        f'"total":{double(p.get("total"))},"numItems":{i(p.get("numItems"))}'
+        f',"products":{_products(p.get("products"))}'
+    )
+
+
+def _viewed(p: Datum, auth: bool) -> str:
+    return '"products":' + _products(p.get("products"))
+
+
+def _service(p: Datum, auth: bool) -> str:
+    x = p.get("service") or {}
+    return (
+        f'"topic":{s(x.get("topic"))},"status":{i(x.get("status"))}'
+        f',"category":{s(x.get("category"))},"serviceId":{s(x.get("serviceId"))}'
+    )
+
+
+def _error(p: Datum, auth: bool) -> str:
+    x = p.get("error") or {}
+    # Data Access types the code as a long; a code that is not a number has nowhere to go.
+    resolved = x.get("resolved")
+    return (
+        f'"contextId":{s(x.get("contextId"))},"message":{s(x.get("message"))}'
+        f',"code":{long(x.get("code"))},"level":{long(x.get("level"))}'
+        f',"resolved":{boolean(resolved) if isinstance(resolved, bool) else NULL}'
+    )
+
+
+SDE_RECORDS: Final[dict[str, Callable[[Datum, bool], str]]] = {
+    "ctmrinfo": _customer,
+    "personal": _personal,
+    "mrktInfo": _marketing,
+    "lead": _lead,
+    "purchase": _purchase,
+    "cart": _cart,
+    "prodView": _viewed,
+    "service": _service,
+    "error": _error,
+}
+
+# Wire type -> (the text before the record's fields, builder), for the types Data Access carries.
+_BUILDERS: Final = {
+    wire: (',"data":{"' + NS + "." + BY_WIRE[wire].dataaccess + '":{', build)  # type: ignore[operator]
+    for wire, build in SDE_RECORDS.items()
+    if wire in BY_WIRE and BY_WIRE[wire].dataaccess
+}
+_decode = msgspec.json.Decoder().decode
+
+
+def _data(wire: str, auth: bool, payload: Any) -> str:
+    """``,"data":{...}}`` of one SDE: the end of its ``EngagementAttribute``; empty for the types
+    Data Access does not carry."""
+    found = _BUILDERS.get(wire)
+    if found is None:
+        return ""
+    prefix, build = found
+    return prefix + build(_decode(payload) if isinstance(payload, str) else payload, auth) + "}}}"
+
+
+# --- WebSession lines ----------------------------------------------------------------------------
+
+
+def header(visitor_id: Any, session_id: Any, context_id: Any = None) -> str:
+    return (
+        f'{{"{NS}.VisitorHeader":{{"visitId":{s(session_id)},"visitorId":{s(visitor_id)}'
+        f',"contextId":{s(context_id)}}}}}'
+    )
+
+
+def _body(name: str, head: str, field: str, items: list[str]) -> str:
+    return (
+        f'{{"body":{{"{NS}.{name}":{{"header":{head},"{field}":{{"array":['
+        + ",".join(items)
+        + "]}}}}"
+    )
+
+
+def _page(page: Row) -> str:
+    url = NULL
+    sections = []
+    for point in page["entry_points"] or ():
+        point = point if type(point) is str else str(point)
+        if point[:6].lower() == "sec://":
+            sections.append(_esc(point[6:]))
+        elif url is NULL:
+            url = '{"string":' + _esc(point) + "}"
+    at = page["first_ms"]
+    stamp = f'{{"timestamp":{{"long":{at}}}' if type(at) is int else '{"timestamp":' + long(at)
+    return (
+        f'{stamp},"pageId":{s(page["page_id"])},"url":{url}'
+        f',"sections":{{"array":[{",".join(sections)}]}}}}'
+    )
+
+
+def _goals(visit: tuple[str, str], goals: list[Row]) -> str:
+    """Goals are few: their record goes through the generic encoder."""
+    body, _ = records.goals_body(visit, goals)
+    return files.encode_record(body)
+
+
+def document(kind: str, account_id: str, bodies: Iterable[str], times: list[int]) -> str:
+    """One line: as ``files.document``, from the records' text and times."""
+    known = [t for t in times if t is not None]
+    return (
+        f'{{"dataType":{{"{NS}.DataTypeEnum":"{kind}"}},"metaData":{{"{NS}.MetaData":'
+        f'{{"accountId":{s(account_id)},"schemaVersion":"{files.SCHEMA_VERSION}"'
+        f',"startTime":{long(min(known)) if known else NULL}'
+        f',"endTime":{long(max(known)) if known else NULL}}}}},"recordCollection":{{"array":['
+        + ",".join(bodies)
+        + "]}}"
+    )
+
+
+def web_session_lines(
+    account_id: str, sde_rows: Iterable[Row], page_rows: Iterable[Row], goal_rows: Iterable[Row]
+) -> list[str]:
+    """The WebSession lines: one per visit, its SDEs, pages and goals, in that order."""
+    sdes = by_visit(sde_rows)
+    pages = by_visit(page_rows)
+    goals = by_visit(goal_rows)
+    # One ``data`` text per distinct (type, authenticated, payload): most SDEs of an hour repeat.
+    seen: dict[tuple[Any, Any, Any], str] = {}
+    lines = []
+    for visit in sorted({*sdes, *pages, *goals}):
+        head = header(*visit)
+        bodies: list[str] = []
+        times: list[Any] = []
+        if visit in sdes:
+            attrs = []
+            for event in sdes[visit]:
+                wire, auth, payload = event["wire_type"], event["authenticated"], event["payload"]
+                key = (wire, auth, payload if type(payload) is str else _encode(payload))
+                data = seen.get(key)
+                if data is None:
+                    data = seen[key] = _data(wire, bool(auth), payload)
+                if data:
+                    at = event["server_ms"]
+                    if type(at) is int:
+                        attrs.append('{"timestamp":{"long":' + str(at) + "}" + data)
+                    else:
+                        attrs.append('{"timestamp":' + long(at) + data)
+                    times.append(at)
+            bodies.append(_body("WebSessionEngAttrsData", head, "engagementAttributes", attrs))
+        if visit in pages:
+            visited = pages[visit]
+            bodies.append(_body("WebSessionNavigationData", head, "pageViews", [
+                _page(p) for p in visited
+            ]))  # fmt: skip
+            times += [p["first_ms"] for p in visited]
+        if visit in goals:
+            bodies.append(_goals(visit, goals[visit]))
+            times += [g["reached_ms"] for g in goals[visit]]
+        lines.append(document("WebSession", account_id, bodies, times))
+    return lines
+
+
+# --- Engagement lines --------------------------------------------------------------------------
+
+
+def _transcript(conv: Row, known: dict[Any, str]) -> tuple[list[str], bool]:
+    """The transcript lines, and whether the consumer wrote any (``isInteractive``)."""
+    lines = []
+    interactive = False
+    cid = conv["conversation_id"]
+    for m in conv["messages"]:
+        kind = m["event_type"]
+        if kind != "ContentEvent" and kind != "RichContentEvent":
+            continue
+        event = m["event"]
+        pid = m["participant_id"]
+        by = known.get(pid)
+        if by is None:
+            by = known[pid] = s(pid)
+        dialog = m["dialog_id"]
+        dialog_text = known.get(dialog)
+        if dialog_text is None:
+            dialog_text = known[dialog] = s(dialog)
+        agent = m["role"] in AGENT_ROLES
+        if kind == "ContentEvent":
+            fmt = FORMATS.get(event.get("contentType", "text/plain"), "NA")
+        else:
+            fmt = "NA"  # structured content has no documented contentFormat
+        interactive = interactive or not agent
+        lines.append(
+            f'{{"text":{s(event.get("message"))},"timestamp":{long(m["server_ms"])},"by":{by}'
+            # 0 visitor line, 1 rep line (the documented message types).
+            f',"type":{{"string":"{"1" if agent else "0"}"}},"controlType":null'
+            f',"agentId":{by if agent else NULL},"contentFormat":{{"string":"{fmt}"}}'
+            f',"messageId":{{"string":{_esc(cid + ":" + str(m["sequence"]))}}}'
+            f',"dialogId":{dialog_text}'
+            ',"fileData":null,"linkData":null,"mcs":null}'
+        )
+    return lines, interactive
+
+
+def conversation(conv: Row) -> str:
+    """One closed conversation's Engagement record (``sessions`` documents the choices)."""
+    agents = [p for p in conv["participants"] if p["role"] in AGENT_ROLES]
+    lines, interactive = _transcript(conv, {})
+    first_agent = agents[0]["joined_ms"] if agents else None
+    campaign, engagement = as_int(conv["campaign_id"]), as_int(conv["engagement_id"])
+    skill = as_int(conv["skill_id"])
+    kind = "MESSAGING" if conv["channel_type"] == "MESSAGING" else "LIVE_CHAT"
+    if campaign is None and engagement is None:
+        campaign_text = NULL
+    else:
+        campaign_text = (
+            f'{{"{NS}.CampaignData":{{"campaignId":{long(campaign)}'
+            f',"campaignEngagementId":{long(engagement)}}}}}'
+        )
+    record = (
+        f'{{"{NS}.Conversation":{{"type":{{"{NS}.ConversationType":"{kind}"}}'
+        f',"conversationId":{s(conv["conversation_id"])}'
+        f',"conversationStartTime":{long(conv["created_ms"])}'
+        f',"interactionStartTime":{long(first_agent)}'
+        f',"conversationEndTime":{long(conv["closed_ms"])},"consumerId":{s(conv["consumer_id"])}'
+        f',"isInteractive":{boolean(interactive)},"sourceOrigin":null,"sourceDevice":null'
+        f',"endReasonId":{i(END_REASONS.get(conv["close_reason"] or "CONSUMER", 201))}'
+        f',"campaignData":{campaign_text}'
+        f',"skills":{{"array":[{"" if skill is None else skill}]}},"startReasonId":{{"int":0}}'
+        f',"startPage":null,"startUrl":null,"transcripts":{{"array":[{",".join(lines)}]}}'
+        ',"transfers":{"array":[]},"secureForms":{"array":[]},"mcs":null'
+        f',"queueStartTime":{long(conv["created_ms"])},"queueEndTime":{long(first_agent)}'
+        f',"agentId":{s(agents[-1]["participant_id"]) if agents else NULL}'
+        f',"skillId":{long(skill)}}}}}'
+    )
+    head = header(conv["visitor_id"] or "", conv["session_id"] or "", "")
+    return _body("EngagementData", head, "engagements", [record])
+
+
+def engagement_lines(account_id: str, convs: Iterable[Row]) -> list[str]:
+    """The Engagement lines: one per closed conversation."""
+    return [
+        document("Engagement", account_id, [conversation(c)], [c["created_ms"], c["closed_ms"]])
+        for c in convs
+    ]
