@@ -342,37 +342,59 @@ def web_session_lines(
 # --- Engagement lines --------------------------------------------------------------------------
 
 
-def _transcript(conv: Row, known: dict[Any, str]) -> tuple[list[str], bool]:
+_FORMATS: Final = {kind: '{"string":"' + name + '"}' for kind, name in FORMATS.items()}
+_NA: Final = '{"string":"NA"}'  # structured content has no documented contentFormat
+
+
+def _author(pid: Any, role: Any) -> str:
+    """A transcript line's ``by`` to ``agentId``: 0 visitor line, 1 rep line (the documented
+    message types)."""
+    by = s(pid)
+    if role in AGENT_ROLES:
+        return f'"by":{by},"type":{{"string":"1"}},"controlType":null,"agentId":{by}'
+    return f'"by":{by},"type":{{"string":"0"}},"controlType":null,"agentId":null'
+
+
+def _transcript(conv: Row) -> tuple[list[str], bool]:
     """The transcript lines, and whether the consumer wrote any (``isInteractive``)."""
     lines = []
     interactive = False
     cid = conv["conversation_id"]
+    message_id = _esc(cid)[:-1] + ":"  # the messageId's JSON string, but its sequence and quote
+    authors: dict[tuple[Any, Any], str] = {}
+    dialogs: dict[Any, str] = {}
     for m in conv["messages"]:
         kind = m["event_type"]
-        if kind != "ContentEvent" and kind != "RichContentEvent":
-            continue
-        event = m["event"]
-        pid = m["participant_id"]
-        by = known.get(pid)
-        if by is None:
-            by = known[pid] = s(pid)
-        dialog = m["dialog_id"]
-        dialog_text = known.get(dialog)
-        if dialog_text is None:
-            dialog_text = known[dialog] = s(dialog)
-        agent = m["role"] in AGENT_ROLES
         if kind == "ContentEvent":
-            fmt = FORMATS.get(event.get("contentType", "text/plain"), "NA")
+            event = m["event"]
+            fmt = _FORMATS.get(event.get("contentType", "text/plain"), _NA)
+        elif kind == "RichContentEvent":
+            event = m["event"]
+            fmt = _NA
         else:
-            fmt = "NA"  # structured content has no documented contentFormat
-        interactive = interactive or not agent
+            continue
+        who = (m["participant_id"], m["role"])
+        author = authors.get(who)
+        if author is None:
+            author = authors[who] = _author(*who)
+        if not interactive and who[1] not in AGENT_ROLES:
+            interactive = True
+        dialog = dialogs.get(m["dialog_id"])
+        if dialog is None:
+            dialog = dialogs[m["dialog_id"]] = s(m["dialog_id"])
+        text = event.get("message")
+        if type(text) is str:
+            text = '{"string":' + _esc(text) + "}"
+        else:
+            text = s(text)
+        at, seq = m["server_ms"], m["sequence"]
         lines.append(
-            f'{{"text":{s(event.get("message"))},"timestamp":{long(m["server_ms"])},"by":{by}'
-            # 0 visitor line, 1 rep line (the documented message types).
-            f',"type":{{"string":"{"1" if agent else "0"}"}},"controlType":null'
-            f',"agentId":{by if agent else NULL},"contentFormat":{{"string":"{fmt}"}}'
-            f',"messageId":{{"string":{_esc(cid + ":" + str(m["sequence"]))}}}'
-            f',"dialogId":{dialog_text}'
+            f'{{"text":{text},"timestamp":{{"long":{at}}},{author},"contentFormat":{fmt}'
+            f',"messageId":{{"string":{message_id}{seq}"}},"dialogId":{dialog}'
+            ',"fileData":null,"linkData":null,"mcs":null}'
+            if type(at) is int and type(seq) is int
+            else f'{{"text":{text},"timestamp":{long(at)},{author},"contentFormat":{fmt}'
+            f',"messageId":{s(f"{cid}:{seq}")},"dialogId":{dialog}'
             ',"fileData":null,"linkData":null,"mcs":null}'
         )
     return lines, interactive
@@ -381,7 +403,7 @@ def _transcript(conv: Row, known: dict[Any, str]) -> tuple[list[str], bool]:
 def conversation(conv: Row) -> str:
     """One closed conversation's Engagement record (``sessions`` documents the choices)."""
     agents = [p for p in conv["participants"] if p["role"] in AGENT_ROLES]
-    lines, interactive = _transcript(conv, {})
+    lines, interactive = _transcript(conv)
     first_agent = agents[0]["joined_ms"] if agents else None
     campaign, engagement = as_int(conv["campaign_id"]), as_int(conv["engagement_id"])
     skill = as_int(conv["skill_id"])
