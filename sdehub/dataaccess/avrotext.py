@@ -283,19 +283,6 @@ def _goals(visit: tuple[str, str], goals: list[Row]) -> str:
     return files.encode_record(body)
 
 
-def document(kind: str, account_id: str, bodies: Iterable[str], times: list[int]) -> str:
-    """One line: as ``files.document``, from the records' text and times."""
-    known = [t for t in times if t is not None]
-    return (
-        f'{{"dataType":{{"{NS}.DataTypeEnum":"{kind}"}},"metaData":{{"{NS}.MetaData":'
-        f'{{"accountId":{s(account_id)},"schemaVersion":"{files.SCHEMA_VERSION}"'
-        f',"startTime":{long(min(known)) if known else NULL}'
-        f',"endTime":{long(max(known)) if known else NULL}}}}},"recordCollection":{{"array":['
-        + ",".join(bodies)
-        + "]}}"
-    )
-
-
 def web_session_lines(
     account_id: str, sde_rows: Iterable[Row], page_rows: Iterable[Row], goal_rows: Iterable[Row]
 ) -> list[str]:
@@ -400,44 +387,118 @@ def _transcript(conv: Row) -> tuple[list[str], bool]:
     return lines, interactive
 
 
-def conversation(conv: Row) -> str:
-    """One closed conversation's Engagement record (``sessions`` documents the choices)."""
+def _line_start(kind: str, account_id: str) -> str:
+    """A line's text before its ``startTime``."""
+    return (
+        f'{{"dataType":{{"{NS}.DataTypeEnum":"{kind}"}},"metaData":{{"{NS}.MetaData":'
+        f'{{"accountId":{s(account_id)},"schemaVersion":"{files.SCHEMA_VERSION}"'
+    )
+
+
+def _span(times: list[Any]) -> str:
+    """A line's ``startTime`` and ``endTime`` text, up to its ``recordCollection``'s array."""
+    known = [t for t in times if t is not None]
+    if not known:
+        return ',"startTime":null,"endTime":null}},"recordCollection":{"array":['
+    return (
+        f',"startTime":{long(min(known))},"endTime":{long(max(known))}}}}}'
+        ',"recordCollection":{"array":['
+    )
+
+
+def document(kind: str, account_id: str, bodies: Iterable[str], times: list[Any]) -> str:
+    """One line: as ``files.document``, from the records' text and times."""
+    return _line_start(kind, account_id) + _span(times) + ",".join(bodies) + "]}}"
+
+
+_END_REASONS: Final = {reason: i(code) for reason, code in END_REASONS.items()}
+_OTHER_END: Final = i(201)
+
+
+def _stamp(value: Any) -> str:
+    return '{"long":' + str(value) + "}" if type(value) is int else long(value)
+
+
+class _Shared:
+    """Text that many conversations of a file share: their visit header (none, for messaging),
+    skill and campaign."""
+
+    def __init__(self) -> None:
+        self.heads: dict[tuple[Any, Any], str] = {}
+        self.skills: dict[Any, tuple[str, str]] = {}
+        self.campaigns: dict[tuple[Any, Any], str] = {}
+
+    def head(self, conv: Row) -> str:
+        visit = (conv["visitor_id"] or "", conv["session_id"] or "")
+        found = self.heads.get(visit)
+        if found is None:
+            found = self.heads[visit] = header(*visit, "")
+        return found
+
+    def skill(self, skill_id: Any) -> tuple[str, str]:
+        """``skills`` and ``skillId``."""
+        found = self.skills.get(skill_id)
+        if found is None:
+            skill = as_int(skill_id)
+            found = self.skills[skill_id] = (
+                '{"array":[' + ("" if skill is None else str(skill)) + "]}",
+                long(skill),
+            )
+        return found
+
+    def campaign(self, campaign_id: Any, engagement_id: Any) -> str:
+        key = (campaign_id, engagement_id)
+        found = self.campaigns.get(key)
+        if found is None:
+            campaign, engagement = as_int(campaign_id), as_int(engagement_id)
+            if campaign is None and engagement is None:
+                found = NULL
+            else:
+                found = (
+                    f'{{"{NS}.CampaignData":{{"campaignId":{long(campaign)}'
+                    f',"campaignEngagementId":{long(engagement)}}}}}'
+                )
+            self.campaigns[key] = found
+        return found
+
+
+def _conversation_line(start: str, conv: Row, shared: _Shared) -> str:
+    """One closed conversation's Engagement line (``sessions`` documents the choices)."""
     agents = [p for p in conv["participants"] if p["role"] in AGENT_ROLES]
     lines, interactive = _transcript(conv)
-    first_agent = agents[0]["joined_ms"] if agents else None
-    campaign, engagement = as_int(conv["campaign_id"]), as_int(conv["engagement_id"])
-    skill = as_int(conv["skill_id"])
+    first_agent = _stamp(agents[0]["joined_ms"]) if agents else NULL
     kind = "MESSAGING" if conv["channel_type"] == "MESSAGING" else "LIVE_CHAT"
-    if campaign is None and engagement is None:
-        campaign_text = NULL
-    else:
-        campaign_text = (
-            f'{{"{NS}.CampaignData":{{"campaignId":{long(campaign)}'
-            f',"campaignEngagementId":{long(engagement)}}}}}'
+    skills, skill = shared.skill(conv["skill_id"])
+    created, closed = conv["created_ms"], conv["closed_ms"]
+    created_text = _stamp(created)
+    if type(created) is int and type(closed) is int:
+        span = (
+            f',"startTime":{{"long":{min(created, closed)}}},"endTime":{{"long":'
+            f'{max(created, closed)}}}}}}},"recordCollection":{{"array":['
         )
-    record = (
-        f'{{"{NS}.Conversation":{{"type":{{"{NS}.ConversationType":"{kind}"}}'
-        f',"conversationId":{s(conv["conversation_id"])}'
-        f',"conversationStartTime":{long(conv["created_ms"])}'
-        f',"interactionStartTime":{long(first_agent)}'
-        f',"conversationEndTime":{long(conv["closed_ms"])},"consumerId":{s(conv["consumer_id"])}'
+    else:
+        span = _span([created, closed])
+    end_reason = _END_REASONS.get(conv["close_reason"] or "CONSUMER", _OTHER_END)
+    campaign = shared.campaign(conv["campaign_id"], conv["engagement_id"])
+    return (
+        f'{start}{span}{{"body":{{"{NS}.EngagementData":{{"header":'
+        f'{shared.head(conv)},"engagements":{{"array":[{{"{NS}.Conversation":{{"type":'
+        f'{{"{NS}.ConversationType":"{kind}"}},"conversationId":{s(conv["conversation_id"])}'
+        f',"conversationStartTime":{created_text},"interactionStartTime":{first_agent}'
+        f',"conversationEndTime":{_stamp(closed)},"consumerId":{s(conv["consumer_id"])}'
         f',"isInteractive":{boolean(interactive)},"sourceOrigin":null,"sourceDevice":null'
-        f',"endReasonId":{i(END_REASONS.get(conv["close_reason"] or "CONSUMER", 201))}'
-        f',"campaignData":{campaign_text}'
-        f',"skills":{{"array":[{"" if skill is None else skill}]}},"startReasonId":{{"int":0}}'
+        f',"endReasonId":{end_reason},"campaignData":{campaign}'
+        f',"skills":{skills},"startReasonId":{{"int":0}}'
         f',"startPage":null,"startUrl":null,"transcripts":{{"array":[{",".join(lines)}]}}'
         ',"transfers":{"array":[]},"secureForms":{"array":[]},"mcs":null'
-        f',"queueStartTime":{long(conv["created_ms"])},"queueEndTime":{long(first_agent)}'
+        f',"queueStartTime":{created_text},"queueEndTime":{first_agent}'
         f',"agentId":{s(agents[-1]["participant_id"]) if agents else NULL}'
-        f',"skillId":{long(skill)}}}}}'
+        f',"skillId":{skill}}}}}]}}}}}}}}]}}}}'
     )
-    head = header(conv["visitor_id"] or "", conv["session_id"] or "", "")
-    return _body("EngagementData", head, "engagements", [record])
 
 
 def engagement_lines(account_id: str, convs: Iterable[Row]) -> list[str]:
     """The Engagement lines: one per closed conversation."""
-    return [
-        document("Engagement", account_id, [conversation(c)], [c["created_ms"], c["closed_ms"]])
-        for c in convs
-    ]
+    start = _line_start("Engagement", account_id)
+    shared = _Shared()
+    return [_conversation_line(start, c, shared) for c in convs]
