@@ -81,10 +81,28 @@ page_rows = st.lists(
 )  # fmt: skip
 
 
+goal_rows = st.lists(
+    st.builds(
+        lambda n, kind, details, value: {
+            "account_id": "acc-1", "id": n, "visitor_id": "v0", "session_id": "s",
+            "goal_id": "21", "goal_type": kind, "reached_ms": T0 + n, "details": details,
+            "value": value, "campaign_id": "61", "engagement_id": None,
+        },
+        st.integers(0, 10**6),
+        st.sampled_from(["purchase", "lead", "serviceActivity", "pageViews", "interact"]),
+        st.none() | st.dictionaries(st.sampled_from(["orderId", "topic", "leadId", "status",
+                                                     "category", "serviceId", "pages",
+                                                     "numberOfPages", "revision"]), scalars),
+        st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    max_size=3,
+)  # fmt: skip
+
+
 @settings(max_examples=60, deadline=None)
-@given(sde_rows(), page_rows)
-def test_web_session_lines_read_back_to_the_byte(sdes: Any, pages: Any) -> None:
-    for line in avrotext.web_session_lines("acc-1", sdes, pages, []):
+@given(sde_rows(), page_rows, goal_rows)
+def test_web_session_lines_read_back_to_the_byte(sdes: Any, pages: Any, goals: Any) -> None:
+    for line in avrotext.web_session_lines("acc-1", sdes, pages, goals):
         check_line(line)
 
 

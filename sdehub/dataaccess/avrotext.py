@@ -15,13 +15,14 @@ against the shipped schema and encode it again with ``files.encode_line``.
 from __future__ import annotations
 
 import json.encoder
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import msgspec
 
-from sdehub.dataaccess import files, records
-from sdehub.dataaccess.records import NS, as_int, by_visit
+from sdehub.dataaccess import files
+from sdehub.dataaccess.records import GOAL_TYPES, NS, as_int, by_visit
 from sdehub.dataaccess.sessions import END_REASONS, FORMATS
 from sdehub.model.naming import BY_WIRE
 from sdehub.msghist import AGENT_ROLES
@@ -277,10 +278,44 @@ def _page(page: Row) -> str:
     )
 
 
-def _goals(visit: tuple[str, str], goals: list[Row]) -> str:
-    """Goals are few: their record goes through the generic encoder."""
-    body, _ = records.goals_body(visit, goals)
-    return files.encode_record(body)
+def _goal_metadata(goal: Row, details: Datum) -> str:
+    kind = goal["goal_type"]
+    if kind == "purchase":
+        return (
+            f'{{"{NS}.PurchaseMetadata":{{"total":{double(goal["value"])}'
+            f',"orderId":{s(details.get("orderId"))},"cartStatus":null}}}}'
+        )
+    if kind == "lead":
+        return (
+            f'{{"{NS}.LeadMetaData":{{"topic":{s(details.get("topic"))}'
+            f',"leadId":{s(details.get("leadId"))},"value":{double(goal["value"])}}}}}'
+        )
+    if kind == "serviceActivity":
+        return (
+            f'{{"{NS}.ServiceActivityMetaData":{{"topic":{s(details.get("topic"))}'
+            f',"status":{i(details.get("status"))},"category":{s(details.get("category"))}'
+            f',"serviceId":{s(details.get("serviceId"))}}}}}'
+        )
+    if kind == "pageViews":
+        pages = details.get("pages", details.get("numberOfPages"))
+        return f'{{"{NS}.ReduceAbandonmentGoalMetadata":{{"numberOfPages":{i(pages)}}}}}'
+    return (
+        f'{{"{NS}.IncreaseInteractionGoalMetadata":{{"engagement":{s(goal["engagement_id"])}'
+        f',"campaign":{s(goal["campaign_id"])}}}}}'
+    )
+
+
+def _goal(goal: Row) -> str:
+    details = goal["details"] or {}
+    # A uuid, as documented; derived from the row so re-exports give the same one.
+    found = uuid.uuid5(uuid.NAMESPACE_URL, f"sdehub:{goal['account_id']}:{goal['id']}")
+    return (
+        f'{{"id":{{"string":"{found}"}},"timestamp":{_stamp(goal["reached_ms"])}'
+        f',"campaignGoalId":{s(goal["goal_id"])}'
+        f',"campaignGoalRevision":{i(details.get("revision"))}'
+        f',"campaignGoalType":{i(GOAL_TYPES.get(goal["goal_type"]))}'
+        f',"goalMetaData":{_goal_metadata(goal, details)}}}'
+    )
 
 
 def web_session_lines(
@@ -320,7 +355,8 @@ def web_session_lines(
             ]))  # fmt: skip
             times += [p["first_ms"] for p in visited]
         if visit in goals:
-            bodies.append(_goals(visit, goals[visit]))
+            achieved = [_goal(g) for g in goals[visit]]
+            bodies.append(_body("WebSessionGoalAchievedData", head, "achievedGoals", achieved))
             times += [g["reached_ms"] for g in goals[visit]]
         lines.append(document("WebSession", account_id, bodies, times))
     return lines

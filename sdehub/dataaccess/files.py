@@ -28,7 +28,6 @@ from sdehub.dataaccess.avrojson import Compiler
 
 SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "avro"
 TOP: Final = "com.liveperson.dataaccess.DataAccessFile"
-RECORD: Final = "com.liveperson.dataaccess.Record"
 SCHEMA_VERSION: Final = "1.0.0.22"
 HOUR_MS: Final = 3_600_000
 GZIP_LEVEL: Final = 2
@@ -68,11 +67,6 @@ def _compiler() -> Compiler:
 
 def encode_line(document: dict[str, Any]) -> str:
     return msgspec.json.encode(_compiler().named[TOP](document)).decode()
-
-
-def encode_record(body: dict[str, Any]) -> str:
-    """One item of a line's ``recordCollection`` (``{"body": (name, datum)}``)."""
-    return msgspec.json.encode(_compiler().named[RECORD](body)).decode()
 
 
 def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list[int]]]) -> Any:
