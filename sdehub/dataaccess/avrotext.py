@@ -253,14 +253,6 @@ def header(visitor_id: Any, session_id: Any, context_id: Any = None) -> str:
     )
 
 
-def _body(name: str, head: str, field: str, items: list[str]) -> str:
-    return (
-        f'{{"body":{{"{NS}.{name}":{{"header":{head},"{field}":{{"array":['
-        + ",".join(items)
-        + "]}}}}"
-    )
-
-
 def _page(page: Row) -> str:
     url = NULL
     sections = []
@@ -318,22 +310,39 @@ def _goal(goal: Row) -> str:
     )
 
 
+def _opening(name: str, field: str) -> tuple[str, str]:
+    """A body's text around its header: ``{"body":{"X":{"header":`` and ``,"field":{"array":[``."""
+    return f'{{"body":{{"{NS}.{name}":{{"header":', f',"{field}":{{"array":['
+
+
+_ATTRS: Final = _opening("WebSessionEngAttrsData", "engagementAttributes")
+_PAGES: Final = _opening("WebSessionNavigationData", "pageViews")
+_GOALS: Final = _opening("WebSessionGoalAchievedData", "achievedGoals")
+_CLOSING: Final = "]}}}}"  # the array, its union, the record, its union, the body
+
+
 def web_session_lines(
     account_id: str, sde_rows: Iterable[Row], page_rows: Iterable[Row], goal_rows: Iterable[Row]
 ) -> list[str]:
-    """The WebSession lines: one per visit, its SDEs, pages and goals, in that order."""
+    """The WebSession lines: one per visit, its SDEs, pages and goals, in that order.
+
+    Each line is joined once from its pieces: the records are most of its text, and every
+    intermediate string would copy them again."""
     sdes = by_visit(sde_rows)
     pages = by_visit(page_rows)
     goals = by_visit(goal_rows)
     # One ``data`` text per distinct (type, authenticated, payload): most SDEs of an hour repeat.
     seen: dict[tuple[Any, Any, Any], str] = {}
+    start = _line_start("WebSession", account_id)
     lines = []
     for visit in sorted({*sdes, *pages, *goals}):
         head = header(*visit)
-        bodies: list[str] = []
+        line = [start, ""]  # the span goes second, once the times are known
+        piece = line.append
         times: list[Any] = []
         if visit in sdes:
-            attrs = []
+            piece(_ATTRS[0] + head + _ATTRS[1])
+            comma = ""
             for event in sdes[visit]:
                 wire, auth, payload = event["wire_type"], event["authenticated"], event["payload"]
                 key = (wire, auth, payload if type(payload) is str else _encode(payload))
@@ -343,22 +352,32 @@ def web_session_lines(
                 if data:
                     at = event["server_ms"]
                     if type(at) is int:
-                        attrs.append('{"timestamp":{"long":' + str(at) + "}" + data)
+                        piece(f'{comma}{{"timestamp":{{"long":{at}}}')
                     else:
-                        attrs.append('{"timestamp":' + long(at) + data)
+                        piece(comma + '{"timestamp":' + long(at))
+                    piece(data)
                     times.append(at)
-            bodies.append(_body("WebSessionEngAttrsData", head, "engagementAttributes", attrs))
+                    comma = ","
+            piece(_CLOSING)
         if visit in pages:
             visited = pages[visit]
-            bodies.append(_body("WebSessionNavigationData", head, "pageViews", [
-                _page(p) for p in visited
-            ]))  # fmt: skip
+            if len(line) > 2:
+                piece(",")
+            piece(_PAGES[0] + head + _PAGES[1])
+            piece(",".join([_page(p) for p in visited]))
+            piece(_CLOSING)
             times += [p["first_ms"] for p in visited]
         if visit in goals:
-            achieved = [_goal(g) for g in goals[visit]]
-            bodies.append(_body("WebSessionGoalAchievedData", head, "achievedGoals", achieved))
-            times += [g["reached_ms"] for g in goals[visit]]
-        lines.append(document("WebSession", account_id, bodies, times))
+            reached = goals[visit]
+            if len(line) > 2:
+                piece(",")
+            piece(_GOALS[0] + head + _GOALS[1])
+            piece(",".join([_goal(g) for g in reached]))
+            piece(_CLOSING)
+            times += [g["reached_ms"] for g in reached]
+        piece("]}}")
+        line[1] = _span(times)
+        lines.append("".join(line))
     return lines
 
 
@@ -440,11 +459,6 @@ def _span(times: list[Any]) -> str:
         f',"startTime":{long(min(known))},"endTime":{long(max(known))}}}}}'
         ',"recordCollection":{"array":['
     )
-
-
-def document(kind: str, account_id: str, bodies: Iterable[str], times: list[Any]) -> str:
-    """One line: as ``files.document``, from the records' text and times."""
-    return _line_start(kind, account_id) + _span(times) + ",".join(bodies) + "]}}"
 
 
 _END_REASONS: Final = {reason: i(code) for reason, code in END_REASONS.items()}
