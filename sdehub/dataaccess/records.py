@@ -34,7 +34,10 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # digits int() does not read ("²"), or "--5": no number
+            return None
     return None
 
 
