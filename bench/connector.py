@@ -311,9 +311,23 @@ class Prep:
         self.app_jwt = r.json()["access_token"]
         return self.app_jwt
 
+    async def _post(self, url: str, **kwargs: Any) -> Any:
+        """POST, again on a fresh connection when the server closed an idle keep-alive one just
+        as the request went out (uvicorn closes them after 5 s; preparation between rounds on a
+        loaded machine hits that)."""
+        import httpx
+
+        for attempt in range(3):
+            try:
+                return await self.client.post(url, **kwargs)
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _jws(self, i: int) -> str:
         async with self.sem:
-            r = await self.client.post(
+            r = await self._post(
                 f"/api/account/{ACCOUNT}/consumer",
                 params={"v": "1.0"},
                 headers={"Authorization": self.app_jwt},
@@ -333,7 +347,7 @@ class Prep:
 
     async def _open(self, i: int, jws: str) -> str:
         async with self.sem:
-            r = await self.client.post(
+            r = await self._post(
                 PATHS["conversation"],
                 headers={"Authorization": self.app_jwt, "X-LP-ON-BEHALF": jws},
                 content=dumps(conversation_body(i)),

@@ -40,10 +40,11 @@ from sdehub.api.sde import SdeApi
 from sdehub.api.sentinel import Sentinel
 from sdehub.api.surveys import SurveyApi
 from sdehub.api.webtag import WebTagApi
+from sdehub.api.widgets import WidgetsApi
 from sdehub.api.workspace import WorkspaceApi
 from sdehub.api.workspace_page import WorkspacePage
 from sdehub.clock import Clock, SystemClock
-from sdehub.cors import Cors, OriginPolicy
+from sdehub.cors import MONITORING_PATH, Cors, OriginPolicy
 from sdehub.dataaccess.scheduler import Exporter
 from sdehub.errors import Unavailable
 from sdehub.requestlog import RequestLog
@@ -140,10 +141,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         *AgentVep(svc, domains).operations(),
         *Connector(svc).operations(),
         *MonitoringApi(svc).operations(),
-        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id}
-        # and /admin/outcomes/revisions.
+        # Before the admin API: its /admin/{collection}/{itemId} would match /admin/agents/{id} and
+        # /admin/outcomes/revisions, and its /admin/{collection} would match /admin/widgets.
         *AgentsApi(svc).operations(),
         *OutcomesApi(svc).operations(),
+        *WidgetsApi(svc).operations(),
         *AdminApi(svc).operations(),
         *SdeApi(svc).operations(),
         *WorkspaceApi(svc).operations(),
@@ -185,7 +187,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     table = routes(operations)
     live = LiveApi(svc)
     fast = [
-        FastRoute(op.path.removeprefix(ACCOUNT_PREFIX), route, op.endpoint)
+        FastRoute(
+            op.method,
+            op.path.removeprefix(ACCOUNT_PREFIX),
+            route,
+            op.endpoint,
+            cors=MONITORING_PATH.match(op.path.replace("{", "").replace("}", "")) is not None,
+        )
         for op, route in zip(operations, table, strict=True)
         if op.fast
     ]

@@ -13,7 +13,7 @@ import click
 
 import sdehub
 from sdehub.cli_options import load_settings, settings_options, with_services
-from sdehub.cli_setup import accounts, agents, apikeys, apps, campaigns, idp
+from sdehub.cli_setup import accounts, agents, apikeys, apps, campaigns, idp, widgets
 from sdehub.clock import ManualClock, SystemClock
 from sdehub.requestlog import configure_logging
 from sdehub.settings import SETTINGS, Settings
@@ -38,7 +38,7 @@ def main() -> None:
     """sdehub: LivePerson's Engagement Attributes APIs on one server."""
 
 
-for group in (accounts, apps, apikeys, agents, idp, campaigns):
+for group in (accounts, apps, apikeys, agents, idp, campaigns, widgets):
     main.add_command(group)
 
 

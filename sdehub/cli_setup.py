@@ -331,3 +331,51 @@ def idp_add(
 
     kids = with_services(settings, add)
     click.echo(f"registered {', '.join(kids)} for account {account_id}")
+
+
+@click.group()
+def widgets() -> None:
+    """Configure the custom widgets of the agent workspace (docs/widgets.md)."""
+
+
+@widgets.command(name="add")
+@click.argument("account_id")
+@click.option("--id", "widget_id", help="A stable id; made from --name when omitted.")
+@click.option("--name", required=True, help="The title the workspace shows.")
+@click.option("--url", required=True, help="The widget page, http:// or https://.")
+@click.option(
+    "--skill",
+    "skills",
+    multiple=True,
+    help="Show it only for conversations of this skill (repeatable); every skill when omitted.",
+)
+@settings_options
+def widgets_add(
+    account_id: str,
+    widget_id: str | None,
+    name: str,
+    url: str,
+    skills: tuple[str, ...],
+    db: str | None,
+    settings_pairs: tuple[tuple[str, str], ...],
+) -> None:
+    """Add a widget to an account, or replace the one with the same id (a new revision)."""
+    import re
+
+    from sdehub.errors import BadRequest
+    from sdehub.widgets import Widget
+
+    chosen = widget_id or re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower()[:64]
+    widget = Widget(id=chosen, name=name, url=url, skillIds=list(skills))
+    settings = load_settings(db, settings_pairs)
+
+    async def add(svc: Services) -> int:
+        await svc.accounts.get(account_id)
+        try:
+            return await svc.widgets.add(account_id, widget, author="cli")
+        except BadRequest as exc:
+            lines = "\n".join(f"  {e.path}: {e.message}" for e in exc.errors)
+            raise click.ClickException(f"the widget is not valid:\n{lines}") from None
+
+    revision = with_services(settings, add)
+    click.echo(f"widget {chosen} on account {account_id}: widgets revision {revision}")

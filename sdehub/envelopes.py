@@ -10,7 +10,6 @@ or tie one field to another (a content event's message and its content type) are
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ from sdehub.model.messaging import (
     UserProfile,
 )
 from sdehub.model.sdes import authenticated_problems
-from sdehub.model.validation import FieldError, Path, describe, format_path, validate
+from sdehub.model.validation import FieldError, Path, describe, format_path, one_pass, validate
 
 MAX_BATCH = 50
 Body = UserProfile | ConversationRequest | PublishEvent | UpdateConversationField
@@ -85,20 +84,9 @@ def decode_item(raw: Any, path: Path, errors: list[FieldError]) -> Item | None:
     return checked(envelope.id, body, path, errors)
 
 
-_LONG_NUMBER = re.compile(rb"\d{19,}")
-
-
 def _fast(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
-    """The one-pass decoding, or None when the validator must look (it then gives the answer
-    or every error). JSON can only carry U+0000 escaped, so its byte form marks a NUL; and
-    msgspec takes integers up to 2**64, where the validator (like the database) stops at 2**63,
-    so a body with 19 digits in a row is left to the validator too."""
-    if b"\\u0000" in body or _LONG_NUMBER.search(body):
-        return None
-    try:
-        return decoder.decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError
-        return None
+    """The one-pass decoding, or None when the validator must look."""
+    return one_pass(decoder, body)
 
 
 def decode_batch(body: bytes) -> list[Item]:

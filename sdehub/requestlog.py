@@ -9,10 +9,10 @@ tokens in headers, and none of that may reach a log.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 import msgspec
@@ -35,7 +35,8 @@ class RequestLog:
             return
         started = time.perf_counter()
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        # 32 hex digits, as uuid4().hex, for less than half its cost (this runs for every request).
+        request_id = incoming if incoming and _SAFE_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 

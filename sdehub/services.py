@@ -24,6 +24,7 @@ from sdehub.settings import Settings, SettingsError
 from sdehub.store import Database
 from sdehub.surveys import AgentSurveys
 from sdehub.tokens import Tokens
+from sdehub.widgets import Widgets
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Services:
     agents: Agents
     outcomes: Outcomes
     reports: Reports
+    widgets: Widgets
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Services:
@@ -91,6 +93,7 @@ class Services:
                 db, clock, window_ms=settings.attribution_hours * HOUR_MS, changes=changes
             ),
             reports=Reports(db, clock),
+            widgets=Widgets(db, clock),
         )
 
 

@@ -137,7 +137,7 @@ async def test_items_put_get_delete(h: Harness) -> None:
     assert r.status_code == 200 and r.json()["revision"] == 4
     assert (await h.client.delete(f"{ADMIN}/skills/13", headers=agent)).status_code == 404
     assert (await h.client.get(f"{ADMIN}/skills/13", headers=agent)).status_code == 404
-    assert (await h.client.get(f"{ADMIN}/widgets", headers=agent)).status_code == 404
+    assert (await h.client.get(f"{ADMIN}/gadgets", headers=agent)).status_code == 404
     r = await h.client.put(f"{ADMIN}/skills/14", headers=agent, json={"id": 15})
     assert r.status_code == 400 and r.json()["error"]["errors"][0]["path"] == "$.id"
     r = await h.client.get(f"{ADMIN}/catalog/revisions", headers=agent)

@@ -257,3 +257,28 @@ def test_the_export_command(db: Database, tmp_path: Path) -> None:
     assert done.exit_code == 2 and "no account nobody" in done.output
     done = runner.invoke(main, [*args, "--from", "yesterday", "--to", str(T0)])
     assert done.exit_code == 2
+
+
+def forget_account(conn: sa.Connection) -> None:
+    """The PostgreSQL database is shared by the session's tests."""
+    for table in reversed(tables.metadata.sorted_tables):
+        if "account_id" in table.c:
+            conn.execute(sa.delete(table).where(table.c.account_id == ACCOUNT))
+
+
+def test_both_backends_write_the_same_lines(db_url: str, tmp_path: Path) -> None:
+    """The SDE query hands the payload over as its stored JSON text (PostgreSQL's jsonb writes
+    it its own way): the lines do not depend on it."""
+    reference = Database(f"sqlite+pysqlite:///{tmp_path / 'reference.db'}")
+    database = Database(db_url)
+    try:
+        for each in (reference, database):
+            each.migrate()
+            each.write_sync(forget_account)
+            each.write_sync(populate)
+        expected = reference.read_sync(lambda c: hour_lines(c, ACCOUNT, T0))
+        assert database.read_sync(lambda c: hour_lines(c, ACCOUNT, T0)) == expected
+        assert len(expected["WebSession"]) == 1
+    finally:
+        reference.engine.dispose()
+        database.engine.dispose()

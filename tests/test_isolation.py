@@ -48,6 +48,7 @@ from sdehub.store import (
     tables,
     terms,
     visits,
+    widgets,
 )
 from sdehub.store.events import Origin
 
@@ -69,6 +70,7 @@ MODULES = (
     outcomes,
     reports,
     terms,
+    widgets,
 )
 NOW = 1_700_000_000_000
 
@@ -143,6 +145,9 @@ READS = {
     "outcomes.submissions_of",
     "reports.goal_tracker",
     "reports.sde_activity",
+    "widgets.latest",
+    "widgets.get_revision",
+    "widgets.revisions",
 }
 WRITES = {
     "events.append",
@@ -197,6 +202,7 @@ RECORD_WRITES = {
     "agents.add_transfer",
     "outcomes.add_config",
     "outcomes.add_submission",
+    "widgets.add_revision",
 }
 UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
 
@@ -392,6 +398,13 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
             catalogs.Revision(
                 account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
                 author=a[:64], note=a,
+            ),
+        )  # fmt: skip
+        widgets.add_revision(
+            conn,
+            widgets.WidgetRevision(
+                account_id=a, revision=revision, document={"owner": a}, created_ms=NOW,
+                author=a[:64],
             ),
         )  # fmt: skip
         catalogs.add_goal_event(

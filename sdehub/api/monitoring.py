@@ -31,6 +31,7 @@ from sdehub.model.monitoring import (
     BAD_VERSION,
     BAD_VISITOR,
     NO_ACCOUNT,
+    NOTHING,
     UNAUTHORIZED,
     EngagementBody,
     MonitoringError,
@@ -43,10 +44,9 @@ from sdehub.model.monitoring import (
 from sdehub.model.naming import naming
 from sdehub.model.provenance import Entry
 from sdehub.model.publicmodel import sde_section
-from sdehub.model.sdes import decode_sdes
 from sdehub.model.types import wire_type
 from sdehub.model.validation import FieldError
-from sdehub.monitoring import Kind, VisitView, detail, well_formed
+from sdehub.monitoring import Call, Kind, Outcome, Undecodable, VisitView, detail, well_formed
 from sdehub.services import Services
 
 _DEFAULT_CODES = {400: BAD_DATA, 401: UNAUTHORIZED, 404: BAD_APP, 422: NO_ACCOUNT}
@@ -247,12 +247,41 @@ class MonitoringApi:
                     errors=[FieldError("$header.X-HTTP-Method-Override", "expected PUT")],
                     lp_code=BAD_DATA,
                 )
-        call, _, _ = await self._visit_call(request, "report")
-        outcome = await self._written(request, self.svc.monitoring.report(call))
+        self._version(request, VERSIONS["monitoring"])
+        account_id, app_id = await self._app(request)
+        vid, sid = self._ids(request)
+        # The body goes to the writer as it arrived and is decoded there (the same checks, in
+        # the same order: the envelope and its SDEs, then the identification).
+        # obh ("on behalf"): a server calls for the visitor; its own address is not the visitor's.
+        client = None if query_flag(request, "obh") else request.client
+        call = self.svc.monitoring.call(
+            "report",
+            account_id,
+            app_id,
+            NOTHING,
+            visitor_id=vid,
+            session_id=sid,
+            ip_address=None if client is None else client.host,
+        )
+        outcome = await self._written_body(request, call, "monitoring.report", app_id)
         answer = SessionIds(
             sessionId=outcome.session_id, visitorId=outcome.visitor_id, pageId=outcome.page_id
         )
         return JSON(answer, status_code=201 if outcome.created else 200)
+
+    async def _written_body(self, request: Request, call: Call, api: str, actor: str) -> Outcome:
+        """Run a report or events write with the request's body; a body the writer could not
+        decode, or a rejection found while writing, is kept in quarantine."""
+        body = await request.body()
+        try:
+            return await self.svc.monitoring.report_body(call, body)
+        except Undecodable as exc:
+            await self._reject(request, call.account_id, api, body, exc.errors, actor)
+            raise
+        except BadRequest as exc:
+            writer_actor = request.path_params.get("appInstallationId")
+            await self._reject(request, call.account_id, api, body, exc.errors, writer_actor)
+            raise
 
     async def _caller(self, request: Request, account_id: str) -> str:
         """The AppJWT's client id or the agent's id behind the request."""
@@ -306,32 +335,17 @@ class MonitoringApi:
         self._version(request, VERSIONS["visit"])
         actor = await self._caller(request, account_id)
         vid, sid = self._visit_ids(request)
-
-        def decode(raw: Any) -> tuple[Reported | None, list[FieldError]]:
-            sdes, errors = decode_sdes(raw)
-            if errors:
-                return None, errors
-            return Reported(
-                consumer_id=None,
-                identities=[],
-                client_properties=None,
-                entry_points=[],
-                page_id=None,
-                sdes=sdes,
-            ), []
-
-        reported = await self._decoded(request, account_id, "eaapi", decode, actor)
         call = self.svc.monitoring.call(
             "events",
             account_id,
             actor,
-            reported,
+            NOTHING,
             visitor_id=vid,
             session_id=sid,
             source="eaapi",
             actor=actor,
         )
-        await self._written(request, self.svc.monitoring.report(call))
+        await self._written_body(request, call, "eaapi", actor)
         return Response(status_code=200)
 
     async def state(self, request: Request) -> Response:
@@ -379,6 +393,7 @@ class MonitoringApi:
             report_responses,
             params=ids,
             body=ReportBody,
+            fast=True,
         )
         events_put = Operation(
             "PUT",
@@ -390,6 +405,7 @@ class MonitoringApi:
             params=visit_params,
             body=list[dict[str, Any]],
             security=("appJwt", "agentBearer"),
+            fast=True,
         )
         return [
             Operation(

@@ -57,7 +57,7 @@ class Operation:
     description: str = ""
     name: str = field(default="")
     fast: bool = False
-    """Also served by :mod:`sdehub.api.fastpath` (a POST under ``/api/account/{accountId}``)."""
+    """Also served by :mod:`sdehub.api.fastpath` (under ``/api/account/{accountId}``)."""
 
     def route(self) -> Route:
         return Route(

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any, Final
 import fastavro
 import msgspec
 from fastavro.schema import load_schema
-from isal import igzip
+from isal import isal_zlib
 
 from sdehub.dataaccess.avrojson import Compiler
 
@@ -30,6 +30,9 @@ SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "avro"
 TOP: Final = "com.liveperson.dataaccess.DataAccessFile"
 SCHEMA_VERSION: Final = "1.0.0.22"
 HOUR_MS: Final = 3_600_000
+GZIP_LEVEL: Final = 2
+GZIP_WBITS: Final = 16 + 15  # a gzip wrapper, 32 KB window
+GZIP_CHUNK: Final = 256
 # Data type -> (URL resource, file name prefix), as documented.
 KINDS: Final = {
     "AgentActivity": ("agentActivity", "Agent"),
@@ -56,12 +59,14 @@ def schema_document() -> dict[str, Any]:
 
 
 @functools.cache
-def _converter() -> Callable[[Any], Any]:
-    return Compiler()(schema())
+def _compiler() -> Compiler:
+    compiler = Compiler()
+    compiler(schema())
+    return compiler
 
 
 def encode_line(document: dict[str, Any]) -> str:
-    return msgspec.json.encode(_converter()(document)).decode()
+    return msgspec.json.encode(_compiler().named[TOP](document)).decode()
 
 
 def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list[int]]]) -> Any:
@@ -83,10 +88,27 @@ def document(kind: str, account_id: str, bodies: list[tuple[dict[str, Any], list
 
 
 def gzip_lines(lines: Iterable[str]) -> bytes:
-    listed = list(lines)
-    text = ("\n".join(listed) + "\n").encode() if listed else b""
-    # isal's gzip: the same format, several times zlib's speed; mtime 0 keeps the bytes stable.
-    return igzip.compress(text, mtime=0)
+    """The gzip file of these lines, each ending in a newline.
+
+    isal's deflate: the same format at several times zlib's speed. Its level 2 compresses these
+    files 4x faster than its default 3, 8% larger (docs/benchmarks.md). Lines go in a few hundred
+    at a time, so the text never exists whole (a file's text is tens of MB, and writing it into
+    fresh memory cost as much as compressing it). The header's mtime is 0: the same lines give
+    the same bytes."""
+    deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, GZIP_WBITS)
+    out = []
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == GZIP_CHUNK:
+            chunk.append("")
+            out.append(deflate.compress("\n".join(chunk).encode()))
+            chunk = []
+    if chunk:
+        chunk.append("")
+        out.append(deflate.compress("\n".join(chunk).encode()))
+    out.append(deflate.flush())
+    return b"".join(out)
 
 
 def file_name(kind: str, hour_ms: int) -> str:

@@ -8,14 +8,15 @@ knows that impression events are only accepted by the report method.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import replace
 
 from sdehub.model.sdes import decode_sdes
-from sdehub.model.types import Event
-from sdehub.model.validation import FieldError, validate
+from sdehub.model.types import SDE, Event
+from sdehub.model.validation import FieldError, one_pass, validate
 
 Acr = Literal["0", "loa1"]
 ShortText = Annotated[str, Meta(max_length=512)]
@@ -94,6 +95,12 @@ class Reported(msgspec.Struct, kw_only=True, frozen=True):
         return self.consumer_id
 
 
+NOTHING: Final = Reported(
+    consumer_id=None, identities=[], client_properties=None, entry_points=[], page_id=None, sdes=[]
+)
+"""A call that reported nothing (or whose body is yet to be decoded)."""
+
+
 def decode_engagement(raw: Any) -> tuple[Reported | None, list[FieldError]]:
     if raw is None:
         raw = {}
@@ -108,6 +115,48 @@ def decode_report(raw: Any) -> tuple[Reported | None, list[FieldError]]:
     if body is None:
         return None, errors
     return _reported(body, body.engagementAttributes, impressions=True)
+
+
+def decode_events(raw: Any) -> tuple[Reported | None, list[FieldError]]:
+    """The Engagement Attributes API's body: a JSON array of SDEs (no impressions)."""
+    sdes, errors = decode_sdes(raw)
+    if errors:
+        return None, errors
+    return replace(NOTHING, sdes=sdes), []
+
+
+class _TypedReport(ReportBody, kw_only=True, omit_defaults=True):
+    engagementAttributes: list[Event]
+
+
+_typed_report = msgspec.json.Decoder(_TypedReport)
+_typed_events = msgspec.json.Decoder(list[SDE])
+ALIASES: Final = (b"campaignID",)
+"""The field aliases of the SDE types (``Meta(extra={"aliases": ...})``), which only the
+validator maps (``tests/test_monitoring_decoding.py`` checks this list is complete)."""
+
+
+def typed_report(body: bytes) -> Reported | None:
+    """A report body decoded in one msgspec pass; None when the validator must look (it
+    gives :func:`decode_report`'s answer wherever this gives one)."""
+    typed = one_pass(_typed_report, body, aliases=ALIASES)
+    if typed is None:
+        return None
+    return Reported(
+        consumer_id=typed.consumerId,
+        identities=typed.identities or [],
+        client_properties=typed.clientProperties,
+        entry_points=typed.entryPoints or [],
+        page_id=typed.pageId,
+        sdes=typed.engagementAttributes,
+    )
+
+
+def typed_events(body: bytes) -> Reported | None:
+    """An Engagement Attributes API body in one msgspec pass (impressions are not SDEs, so a
+    body with one is left to the validator, which names the error)."""
+    sdes = one_pass(_typed_events, body, aliases=ALIASES)
+    return None if sdes is None else replace(NOTHING, sdes=list(sdes))
 
 
 def _reported(

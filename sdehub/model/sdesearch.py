@@ -68,9 +68,9 @@ def _strings(value: Any, out: list[str]) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _text_terms(text: str) -> tuple[str, ...]:
-    """The words and adjacent word pairs of one string. Memoized (bounded): this runs in the
-    database writer for every SDE that becomes searchable, and most field values of an account
-    repeat (a status, a currency, a company, a first name)."""
+    """The words and adjacent word pairs of one string. Memoized: most field values of an
+    account repeat (a status, a currency, a company), and this runs for every SDE that becomes
+    searchable, in the database writer."""
     ws = words(text)
     if len(ws) < 2:
         return tuple(ws)
@@ -98,7 +98,7 @@ SEP = "\x1f"
 
 
 def pack(found: Iterable[str]) -> str:
-    """An SDE's terms in one string, sorted, each between separators: ``\x1fana\x1fana diaz\x1f``
+    """An SDE's terms in one string, sorted, each between separators: ``\\x1fana\\x1fana diaz\\x1f``
     (see :func:`needle`)."""
     return SEP + SEP.join(sorted(found)) + SEP
 

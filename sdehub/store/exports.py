@@ -34,11 +34,20 @@ def _all(conn: Connection, query: sa.Select[Any]) -> list[Row]:
 
 
 def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:
-    """SDEs reported in a web session (they carry a visitor and a session), by arrival."""
+    """SDEs reported in a web session (they carry a visitor and a session), by arrival; the
+    payload as its stored JSON text (the export keys its cache on it and decodes each once)."""
     t = sde_events.c
     return _all(
         conn,
-        sa.select(sde_events)
+        sa.select(
+            t.seq,
+            t.wire_type,
+            sa.cast(t.payload, sa.Text).label("payload"),
+            t.authenticated,
+            t.visitor_id,
+            t.session_id,
+            t.server_ms,
+        )  # fmt: skip
         .where(t.account_id == account_id, t.server_ms >= since_ms, t.server_ms < until_ms)
         .where(t.visitor_id.is_not(None), t.session_id.is_not(None))
         .order_by(t.seq),

@@ -578,3 +578,16 @@ outcome_submissions = sa.Table(
     sa.Column("submitted_ms", Ms, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "number"),
 )
+
+# The custom widgets of an account's agent workspace (docs/widgets.md), one validated document
+# per revision like the catalog; every revision is kept.
+widget_configs = sa.Table(
+    "widget_configs",
+    metadata,
+    _account(),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("document", JSON, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("author", sa.String(256), nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "revision"),
+)

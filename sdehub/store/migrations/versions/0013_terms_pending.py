@@ -1,7 +1,7 @@
 """terms: sde_terms_pending, the SDEs whose search terms are not in sde_terms yet
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-24
 
 Acknowledging an SDE appends one row here (its terms packed in one string) instead of a row per
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

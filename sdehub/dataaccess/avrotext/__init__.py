@@ -1,0 +1,17 @@
+"""WebSession and Engagement lines as Avro JSON text, written straight from the rows.
+
+These two files are most of an hour's bytes, and Avro JSON is mostly constant text: every field
+name, every ``{"string": ...}`` / ``{"com.liveperson.dataaccess.X": ...}`` union wrapper, every
+absent field's ``null``. Building a dict per record and per wrapper and then encoding it (the
+generic path, ``files.encode_line``) cost several times what ``gzip -6`` takes to compress the
+result (docs/benchmarks.md, "Export"); here each record is one string built from literal pieces
+and its escaped leaf values only. An SDE's record depends only on its type, its stored payload
+text and whether it was authenticated, so it is built once per distinct payload in a file.
+
+The text is the generic encoder's to the byte: the tests read every line back with fastavro
+against the shipped schema and encode it again with ``files.encode_line``.
+"""
+
+from sdehub.dataaccess.avrotext.lines import engagement_lines, web_session_lines
+
+__all__ = ["engagement_lines", "web_session_lines"]
