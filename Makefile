@@ -40,6 +40,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/connector.py
+	$(BIN)/python bench/conversation_writer.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/search.py
