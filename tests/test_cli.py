@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,14 @@ def test_agents_add_sets_skills_of_the_catalog(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "with skills 11" in result.output
     result = run("agents", "add", "4003", "bob", "--password", "pw", "--skill", "99", "--db", db)
     assert result.exit_code == 1 and "no skill '99'" in result.output
+
+
+def test_the_server_process_tunes_the_garbage_collector() -> None:
+    before = gc.get_threshold()
+    try:
+        cli.tune_gc()
+        assert gc.get_threshold() == cli.GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0  # what existed at startup is out of the collections
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
