@@ -21,12 +21,11 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.clock import Clock
-from sdehub.errors import BadRequest, Conflict, NotFound
+from sdehub.errors import BadRequest, NotFound, expect_revision
 from sdehub.goals import GoalReached, reached
 from sdehub.model.campaigns import Catalog, decode_catalog
 from sdehub.model.provenance import Entry
 from sdehub.model.types import wire_type
-from sdehub.model.validation import FieldError
 from sdehub.model.visit import Conversation, Identity, Page, Visit, impression_of
 from sdehub.store import Database, events
 from sdehub.store import catalogs as store
@@ -97,12 +96,7 @@ def put_catalog(
 ) -> int:
     """Store ``catalog`` as the next revision; returns its number."""
     number = store.latest_number(conn, account_id)
-    if expected is not None and expected != number:
-        raise Conflict(
-            f"the catalog is at revision {number}, not {expected}: reload it and apply the "
-            "change again",
-            errors=[FieldError("$header.If-Match", f"expected revision {number}")],
-        )
+    expect_revision("the catalog is", number, expected)
     store.add_revision(
         conn,
         Revision(
@@ -324,12 +318,7 @@ class Catalogs:
         """Put or delete one item; the whole catalog must stay valid."""
         latest = await self.latest(account_id)
         number = latest.revision if latest is not None else 0
-        if expected is not None and expected != number:
-            raise Conflict(
-                f"the catalog is at revision {number}, not {expected}: reload it and apply "
-                "the change again",
-                errors=[FieldError("$header.If-Match", f"expected revision {number}")],
-            )
+        expect_revision("the catalog is", number, expected)
         try:
             document = edited(
                 latest.document if latest else {}, collection, item_id, item,

@@ -102,3 +102,15 @@ class TooManyRequests(SdehubError):
 class Unavailable(SdehubError):
     status = 503
     title = "Service Unavailable"
+
+
+def expect_revision(subject: str, current: int, expected: int | None) -> None:
+    """The optimistic lock of the revisioned documents (catalog, outcomes, widgets): a write that
+    names the revision it was based on (``If-Match``) is refused once another came first.
+    ``subject`` names the document with its verb ("the catalog is")."""
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"{subject} at revision {current}, not {expected}: read it again and apply the "
+            "change again",
+            errors=[FieldError("$header.If-Match", f"expected revision {current}")],
+        )

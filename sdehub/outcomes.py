@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 from sdehub.channels import Changes
 from sdehub.clock import Clock
-from sdehub.errors import BadRequest, Conflict, Forbidden, NotFound
+from sdehub.errors import BadRequest, Conflict, Forbidden, NotFound, expect_revision
 from sdehub.model.outcomes import Outcome, OutcomesConfig, check, record_of, sections
 from sdehub.model.outcomes import values_of as form_values
 from sdehub.model.validation import FieldError, validate
@@ -80,12 +80,7 @@ def put_config(
     """Check ``config`` against the catalog and store it as the next revision."""
     latest = store.latest_config(conn, account_id)
     number = latest.revision if latest is not None else 0
-    if expected is not None and expected != number:
-        raise Conflict(
-            f"the conversation outcomes are at revision {number}, not {expected}: read them "
-            "again and apply the change again",
-            errors=[FieldError("$header.If-Match", f"expected revision {number}")],
-        )
+    expect_revision("the conversation outcomes are", number, expected)
     errors = check(config, known_skills(conn, account_id))
     if errors:
         raise BadRequest.from_errors(errors)

@@ -23,7 +23,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.clock import Clock
-from sdehub.errors import BadRequest, Conflict, NotFound
+from sdehub.errors import BadRequest, NotFound, expect_revision
 from sdehub.model.validation import FieldError, nul_errors, validate
 from sdehub.store import Database
 from sdehub.store import catalogs as catalog_store
@@ -201,12 +201,7 @@ def put_widgets(
         raise BadRequest.from_errors(errors)
     found = store.latest(conn, account_id)
     number = found.revision if found is not None else 0
-    if expected is not None and expected != number:
-        raise Conflict(
-            f"the widgets are at revision {number}, not {expected}: reload them and apply the "
-            "change again",
-            errors=[FieldError("$header.If-Match", f"expected revision {number}")],
-        )
+    expect_revision("the widgets are", number, expected)
     store.add_revision(
         conn,
         WidgetRevision(

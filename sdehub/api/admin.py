@@ -15,7 +15,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sdehub.api.common import ErrorBody, int_param, render_error, require_agent
+from sdehub.api.common import ErrorBody, if_match, int_param, render_error, require_agent
 from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
 from sdehub.bodies import decode_json
 from sdehub.campaigns import COLLECTIONS
@@ -68,19 +68,6 @@ class GoalReachedRow(msgspec.Struct, kw_only=True):
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The document with every collection present (stored documents omit empty ones)."""
     return {name: document.get(name, []) for name in COLLECTIONS}
-
-
-def if_match(request: Request) -> int | None:
-    raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise BadRequest(
-            f"If-Match must be a catalog revision number, got {raw!r}",
-            errors=[FieldError("$header.If-Match", "expected a revision number")],
-        )
-    return int(value)
 
 
 def _id(request: Request, name: str) -> int:

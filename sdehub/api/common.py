@@ -72,3 +72,18 @@ def int_param(request: Request, name: str, default: int, *, lo: int, hi: int) ->
             errors=[FieldError(f"$query.{name}", f"expected an integer from {lo} to {hi}")],
         )
     return value
+
+
+def if_match(request: Request) -> int | None:
+    """The revision an ``If-Match`` header names (``"3"``, ``W/"3"``, ``3``); None for none or
+    ``*``. Anything else is a 400 naming the header."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequest(
+            f"If-Match must be a revision number, got {raw!r}",
+            errors=[FieldError("$header.If-Match", "expected a revision number")],
+        )
+    return int(value)

@@ -10,12 +10,12 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sdehub.api.common import ErrorBody, int_param, render_error, require_agent
+from sdehub.api.common import ErrorBody, if_match, int_param, render_error, require_agent
 from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
 from sdehub.bodies import decode_json
 from sdehub.errors import BadRequest, NotFound
 from sdehub.model.outcomes import FORMS, Outcome, OutcomesConfig, Sde
-from sdehub.model.validation import FieldError, validate
+from sdehub.model.validation import validate
 from sdehub.outcomes import Form
 from sdehub.services import Services
 from sdehub.store.outcomes import ConfigRevision, Submission
@@ -121,19 +121,6 @@ def _form(form: Form) -> FormAnswer:
     )
 
 
-def _if_match(request: Request) -> int | None:
-    raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise BadRequest(
-            f"If-Match must be a revision number, got {raw!r}",
-            errors=[FieldError("$header.If-Match", "expected a revision number")],
-        )
-    return int(value)
-
-
 class OutcomesApi:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -156,7 +143,7 @@ class OutcomesApi:
         account_id, _, author = await self._agent(request)
         document = decode_json(await request.body())
         stored = await self.svc.outcomes.put(
-            account_id, document, expected=_if_match(request), author=author
+            account_id, document, expected=if_match(request), author=author
         )
         return self._answer(_config(stored))
 

@@ -9,11 +9,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sdehub.api.common import ErrorBody, int_param, render_error, require_agent
+from sdehub.api.common import ErrorBody, if_match, int_param, render_error, require_agent
 from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
 from sdehub.bodies import decode_json
-from sdehub.errors import BadRequest, NotFound
-from sdehub.model.validation import FieldError
+from sdehub.errors import NotFound
 from sdehub.services import Services
 from sdehub.widgets import Widget, WidgetConfig, WidgetsInput
 
@@ -29,19 +28,6 @@ class RevisionInfo(msgspec.Struct, kw_only=True):
     revision: int
     createdTime: int
     author: str | None
-
-
-def _if_match(request: Request) -> int | None:
-    raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise BadRequest(
-            f"If-Match must be a revision number, got {raw!r}",
-            errors=[FieldError("$header.If-Match", "expected a revision number")],
-        )
-    return int(value)
 
 
 def _config(config: WidgetConfig) -> Response:
@@ -65,7 +51,7 @@ class WidgetsApi:
         account_id, author = await self._agent(request)
         document = decode_json(await request.body())
         await self.svc.widgets.replace(
-            account_id, document, expected=_if_match(request), author=author
+            account_id, document, expected=if_match(request), author=author
         )
         return _config(await self.svc.widgets.config(account_id))
 
