@@ -110,6 +110,29 @@ class Server:
         """(user, system) CPU seconds of the server process so far."""
         return process_cpu(self.pid)
 
+    def children_cpu_seconds(self) -> float:
+        """User + system CPU time so far of the server's descendant processes (sdehub's SQLite
+        writer, started from a fork server; echo has none)."""
+        parents: dict[int, int] = {}
+        cpu: dict[int, float] = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+        total = 0.0
+        for pid in cpu:
+            ancestor = parents.get(pid, 0)
+            while ancestor > 1 and ancestor != self.pid:
+                ancestor = parents.get(ancestor, 0)
+            if ancestor == self.pid:
+                total += cpu[pid]
+        return total
+
     def tail(self) -> str:
         try:
             return self.log.read_text(errors="replace")[-3000:]
@@ -856,10 +879,11 @@ class Bench:
             if need > len(w.rows):
                 self.add_consumers(w, need - len(w.rows))
         before = count_rows(self.db, table) if is_sdehub else None
-        commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0)
+        commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0, 0.0)
+        writer_cpu = server.children_cpu_seconds()
         spy = None
         if args.py_spy and is_sdehub and round_ == 1:
-            spy = start_py_spy(args, server, w.name, duration)
+            spy = start_py_spy(args, server, w.name, duration, subprocesses=True)
         cpu = server.cpu_seconds()
         user0, system0 = server.cpu_split()
         # The file holds the requests not used yet (for CONVERSATION: the fresh consumers);
@@ -871,8 +895,11 @@ class Bench:
         run = Run(w.name, server.name, round_, load, before)
         if is_sdehub:
             run.rows_after = settled_count(self.db, table)
-            jobs, commits = commit_counts(server.base)
+            jobs, commits, busy = commit_counts(server.base)
             run.writes_per_commit = (jobs - commits_before[0]) / max(commits - commits_before[1], 1)
+            run.writer_busy = (busy - commits_before[2]) / load.duration_s
+            spent = server.children_cpu_seconds() - writer_cpu
+            run.writer_cpu_us_per_request = spent / max(load.ok + max(load.in_flight, 0), 1) * 1e6
         # CPU the server spent per request it processed (those in flight at the cutoff too):
         # much less sensitive to the neighbours' load than req/s.
         processed = load.ok + load.bad + max(load.in_flight, 0)
@@ -1045,11 +1072,13 @@ def metrics(base: str) -> dict[str, float]:
     return values
 
 
-def commit_counts(base: str) -> tuple[float, float]:
-    """(writes, commits) so far, from sdehub's commit batch size histogram."""
+def commit_counts(base: str) -> tuple[float, float, float]:
+    """(writes, commits, seconds spent in batches) so far, from sdehub's commit histograms."""
     values = metrics(base)
-    return values.get("sdehub_commit_batch_size_sum", 0.0), values.get(
-        "sdehub_commit_batch_size_count", 0.0
+    return (
+        values.get("sdehub_commit_batch_size_sum", 0.0),
+        values.get("sdehub_commit_batch_size_count", 0.0),
+        values.get("sdehub_commit_seconds_sum", 0.0),
     )
 
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from sdehub.accounts import UnknownAccount
 from sdehub.api.routing import JSON, Operation, Param, Resp, guarded
-from sdehub.envelopes import decode_batch, decode_single
+from sdehub.envelopes import decode_single
 from sdehub.errors import BadRequest, SdehubError, TooManyRequests, Unauthorized
 from sdehub.messaging import Caller
 from sdehub.model.messaging import (
@@ -107,8 +107,7 @@ class Connector:
         caller = await self._caller(request)
         body = await request.body()
         try:
-            items = decode_batch(body)
-            reply = await self.svc.messaging.conversation_json(caller, items, body)
+            reply = await self.svc.messaging.conversation_json(caller, body)
         except BadRequest as exc:
             await self._keep(request, caller, "connector.conversation", body, exc)
             raise

@@ -5,8 +5,10 @@ It takes every write waiting, runs each inside its own SAVEPOINT (so one failing
 fail its neighbours), commits once, and only then answers the callers: a request is acknowledged
 only after its write is durable, and under load one fsync covers many requests (group commit).
 
-SQLite runs in WAL mode with ``synchronous=FULL`` so a commit survives power loss; readers never
-block the writer. PostgreSQL uses the same statements.
+SQLite runs in WAL mode; a commit survives power loss: connections use ``synchronous=FULL``, and
+the writer, which commits with ``NORMAL``, fsyncs the log itself before it answers (on a thread
+beside the next batch: sdehub.store.walsync). Readers never block the writer. PostgreSQL uses the
+same statements.
 
 When no write is waiting, the writer moves the search terms of newly acknowledged SDEs from their
 pending rows to the per-term index (sdehub.store.terms; ``drain_when_idle``).

@@ -8,7 +8,9 @@ A write is a function ``fn(conn, *args)``. Two ways to run them, one contract
   connection. The statements, the page writes and the fsync of a commit are most of the CPU a
   durable write costs; in the server's process they would share its one core and its GIL with
   HTTP, tokens and validation, in their own process they use the machine's second core
-  (docs/benchmarks.md). Writes that arrive while a commit is on disk form the next batch.
+  (docs/benchmarks.md). Writes that arrive while a batch runs form the next batch; a batch's
+  fsync runs on a thread beside the next batch, and its callers are answered after it
+  (sdehub.store.walsync).
   A module-level function travels by name; anything else (a closure) by value, with
   cloudpickle, so it must not rely on changing objects of the server's process.
 * :class:`ThreadWriter` (PostgreSQL) runs whole batches on a thread: every statement is a network
@@ -46,6 +48,7 @@ import cloudpickle
 from sqlalchemy.engine import Connection, Engine
 
 from sdehub.errors import Unavailable
+from sdehub.store.walsync import WalSync
 
 T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
@@ -415,6 +418,9 @@ def serve(url: str, sock: socket.socket, idle_reference: str | None = None) -> N
     owed_since = None if idle is None else time.monotonic()
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        # Replies go out once their commit is durable, from the fsync thread (walsync).
+        sync = WalSync.of(conn, sock.sendall)
+        answer = sock.sendall if sync is None else sync.answer
         while True:
             if idle is not None and owed_since is not None:
                 due = time.monotonic() - owed_since >= IDLE_EVERY
@@ -446,9 +452,11 @@ def serve(url: str, sock: socket.socket, idle_reference: str | None = None) -> N
                     reply = _frame((results, len(jobs), seconds))
                 except Exception:
                     reply = _frame(([_sendable(r) for r in results], len(jobs), seconds))
-                sock.sendall(reply)
+                answer(reply)
             if stop:
                 break
+        if sync is not None:
+            sync.close()
     engine.dispose()
     sock.close()
     os._exit(0)
