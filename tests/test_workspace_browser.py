@@ -283,8 +283,13 @@ def test_an_agent_accepts_and_works_a_conversation_live(
     expect(why).to_be_visible()
     page.get_by_label("Outcome", exact=True).select_option(label="Sold")
     expect(why).to_be_hidden()  # "Sold" jumps to the order
-    page.get_by_label("Order total").fill("120.5")
+    # A mistyped number is not dropped: it goes as typed, and the server's error is shown.
+    page.get_by_label("Order total").fill("120,5x")
     page.get_by_label("Order ID").fill("A-1")
+    page.get_by_role("button", name="Submit survey").click()
+    expect(page.locator("#survey-errors")).to_contain_text("120,5x")
+    expect(page.locator("#survey-status")).to_have_attribute("data-status", "open")
+    page.get_by_label("Order total").fill("120.5")
     page.get_by_role("button", name="Submit survey").click()
     expect(page.locator("#survey-status")).to_have_attribute("data-status", "submitted")
     expect(page.locator("#toasts")).to_contain_text("Agent survey submitted.")

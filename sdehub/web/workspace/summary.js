@@ -137,7 +137,9 @@ export class Summary {
         for (const input of fieldset.querySelectorAll("[data-attribute]")) {
           const raw = input.value.trim();
           if (!raw) continue;
-          values[input.dataset.attribute] = EA_NUMBERS.has(input.dataset.attribute) ? Number(raw) : raw;
+          // Anything typed that is not a number goes as typed: the server names what is wrong.
+          const number = EA_NUMBERS.has(input.dataset.attribute) ? Number(raw) : NaN;
+          values[input.dataset.attribute] = Number.isFinite(number) ? number : raw;
         }
         if (Object.keys(values).length) {
           const type = q.engagementAttribute.type;
@@ -311,10 +313,10 @@ function question(q) {
     const type = q.engagementAttribute.type;
     const given = (state.engAttribute && (state.engAttribute[EA_KEY[type]] || state.engAttribute.service)) || {};
     for (const attribute of q.engagementAttribute.attributes) {
+      // Numbers are typed in text inputs too (see outcomeField).
       const input = el("input", {
-        id: `${id}-${attribute}`, "data-attribute": attribute,
-        type: EA_NUMBERS.has(attribute) ? "number" : "text", step: EA_NUMBERS.has(attribute) ? "any" : null,
-        value: given[attribute] ?? "",
+        id: `${id}-${attribute}`, "data-attribute": attribute, type: "text",
+        inputmode: EA_NUMBERS.has(attribute) ? "decimal" : null, value: given[attribute] ?? "",
       });
       fieldset.append(el("div", { class: "field" },
         el("label", { for: input.id }, EA_LABELS[attribute] || attribute), input));
@@ -334,8 +336,9 @@ function question(q) {
     fieldset.append(el("textarea", { id, rows: 2, "aria-label": q.text, maxlength: q.maxCharacters || 1024,
       value: state.freeTextReply || "" }));
   } else {
-    fieldset.append(el("input", { id, "aria-label": q.text, type: q.category === "date" ? "date" : "number",
-      step: q.category === "number" ? "any" : null, value: state.freeTextReply || "" }));
+    // A number question's answer is sent as typed (freeTextReply) and checked by the server.
+    fieldset.append(el("input", { id, "aria-label": q.text, type: q.category === "date" ? "date" : "text",
+      inputmode: q.category === "number" ? "decimal" : null, value: state.freeTextReply || "" }));
   }
   return fieldset;
 }
