@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from sdehub.api.msghist import SearchBody, criteria
 from sdehub.ingest import HOUR_MS
 from sdehub.messaging import conversation_from_json
-from sdehub.store import Database, events, history, terms
+from sdehub.store import Database, events, history, search_plan, terms
 from sdehub.store.database import create_engine, sqlite_url
 from sdehub.store.tables import sde_terms, sde_terms_pending
 from sdehub.store.writers import CommitStats, ThreadWriter
@@ -94,7 +94,9 @@ def expect(db: Database, account_id: str, ids: list[str], monkeypatch: pytest.Mo
         want = sorted(ids[i] for i in wanted)
         assert found(db, account_id, sde) == (len(want), want), sde
         with monkeypatch.context() as m:
-            m.setattr(history, "TERM_FIRST_MAX", -1)  # every page walks conversations
+            m.setattr(history, "_ordered", lambda _: False)  # conversations by key
+            assert found(db, account_id, sde) == (len(want), want), sde
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)  # every page walks conversations
             assert found(db, account_id, sde) == (len(want), want), sde
 
 
@@ -117,9 +119,8 @@ def account() -> str:
 def reindex(conn: Connection, account_id: str, conversation_ids: list[str]) -> None:
     """Index the conversations' SDEs again (as a later conversation in their window does)."""
     for conversation_id in conversation_ids:
-        history.index_terms(
-            conn, account_id, events.for_conversation(conn, account_id, conversation_id)
-        )
+        entries = events.for_conversation(conn, account_id, conversation_id)
+        history.index_terms(conn, account_id, [conversation_id], entries)
 
 
 async def test_found_when_acknowledged_and_once_after_the_move(

@@ -44,10 +44,12 @@ DRAIN_BATCH: Final = 500
 """SDEs moved per transaction: about 7,500 per-term rows for the demo's profile SDEs, tens of
 milliseconds, so a write that arrives meanwhile does not wait long."""
 
-_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "term", "seq"), update=())
+_KEY = ("account_id", "history_key", "term", "created_ms", "conversation_id", "seq")
+_ADD_TERMS = TableSql(sde_terms).upsert(_KEY, update=())
 _DROP_PENDING = Sql(
-    "DELETE FROM sde_terms_pending"
-    " WHERE account_id = :account_id AND history_key = :history_key AND seq = :seq"
+    "DELETE FROM sde_terms_pending WHERE account_id = :account_id"
+    " AND history_key = :history_key AND created_ms = :created_ms"
+    " AND conversation_id = :conversation_id AND seq = :seq"
 )
 
 
@@ -57,26 +59,23 @@ def drain_terms(
     """Move up to ``limit`` pending SDEs' terms to ``sde_terms`` (those of ``account_id``, or of
     any account when None): returns how many SDEs moved, 0 when none was pending."""
     p = sde_terms_pending.c
-    oldest = sa.select(p.account_id, p.history_key, p.seq, p.terms)
+    key = (p.account_id, p.history_key, p.created_ms, p.conversation_id, p.seq)
+    oldest = sa.select(*key, p.terms)
     if account_id is not None:
         oldest = oldest.where(p.account_id == account_id)
     # PostgreSQL: several servers may drain the same database; each takes rows no other holds.
-    oldest = oldest.order_by(p.account_id, p.history_key, p.seq).limit(limit)
+    oldest = oldest.order_by(*key).limit(limit)
     found = conn.execute(oldest.with_for_update(skip_locked=True)).all()
     if not found:
         return 0
     rows = sorted(
-        (a, key, term, seq) for a, key, seq, packed in found for term in unpack(packed)
+        (a, k, term, created, c, seq)
+        for a, k, created, c, seq, packed in found
+        for term in unpack(packed)
     )  # in the index's order: neighbouring rows share pages
+    run_many(conn, _ADD_TERMS, [dict(zip(_KEY, row, strict=True)) for row in rows])
     run_many(
-        conn,
-        _ADD_TERMS,
-        [{"account_id": a, "history_key": k, "term": t, "seq": s} for a, k, t, s in rows],
-    )
-    run_many(
-        conn,
-        _DROP_PENDING,
-        [{"account_id": a, "history_key": k, "seq": s} for a, k, s, _ in found],
+        conn, _DROP_PENDING, [dict(zip(_KEY[:2] + _KEY[3:], r[:5], strict=True)) for r in found]
     )
     return len(found)
 
@@ -106,21 +105,26 @@ class Pending:
 
     account_id: str
 
-    def holding(self, match: Match) -> sa.Select[Any]:
-        """The pending SDEs holding the match: the key's pending rows, scanned."""
-        p = sde_terms_pending.c
-        return sa.select(p.seq).where(
-            p.account_id == self.account_id,
-            p.history_key == match.key,
-            *(_instr(p.terms, needle(t)) > 0 for t in sorted(match.terms)),
+    def holding(self, match: Match, start_from: int, start_to: int) -> sa.Select[Any]:
+        """``(created_ms, conversation_id)`` of the conversations started in the range with a
+        pending SDE holding the match: the key's pending rows in the range, scanned."""
+        p = sde_terms_pending.alias("pending")
+        return sa.select(p.c.created_ms, p.c.conversation_id).where(
+            p.c.account_id == self.account_id,
+            p.c.history_key == match.key,
+            p.c.created_ms >= start_from,
+            p.c.created_ms <= start_to,
+            *(_instr(p.c.terms, needle(t)) > 0 for t in sorted(match.terms)),
         )
 
-    def holds(self, match: Match, seq: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-        """The SDE ``seq`` is pending and holds the match (one primary-key probe)."""
+    def holds(self, match: Match, created: Any, conversation_id: Any) -> sa.ColumnElement[bool]:
+        """The conversation (its start and id) has a pending SDE holding the match (a probe of
+        the primary key's prefix)."""
         p = sde_terms_pending.alias("pending")
         return sa.exists().where(
             p.c.account_id == self.account_id,
             p.c.history_key == match.key,
-            p.c.seq == seq,
+            p.c.created_ms == created,
+            p.c.conversation_id == conversation_id,
             *(_instr(p.c.terms, needle(t)) > 0 for t in sorted(match.terms)),
         )
