@@ -144,14 +144,18 @@ def measure(db: Database, n: int, repeat: int, seed: int) -> list[dict[str, Any]
 
 
 def to_pending(conn: sa.Connection, n: int) -> int:
-    """Move the newest ``n`` SDEs' terms from the per-term index to the pending tail."""
+    """Move the newest ``n`` SDEs' terms from the per-term index to the pending tail (one row
+    per SDE and conversation, as an attribution writes them)."""
     top = conn.exec_driver_sql("SELECT max(seq) FROM sde_events").scalar_one()
     params = (ACCOUNT, top - n)
     conn.exec_driver_sql(
-        "INSERT INTO sde_terms_pending (account_id, history_key, seq, terms)"
-        " SELECT account_id, history_key, seq, char(31) || group_concat(term, char(31))"
-        " || char(31) FROM (SELECT * FROM sde_terms WHERE account_id = ? AND seq > ?"
-        " ORDER BY account_id, history_key, seq, term) GROUP BY account_id, history_key, seq",
+        "INSERT INTO sde_terms_pending"
+        " (account_id, history_key, created_ms, conversation_id, seq, terms)"
+        " SELECT account_id, history_key, created_ms, conversation_id, seq,"
+        " char(31) || group_concat(term, char(31)) || char(31)"
+        " FROM (SELECT * FROM sde_terms WHERE account_id = ? AND seq > ?"
+        " ORDER BY account_id, history_key, created_ms, conversation_id, seq, term)"
+        " GROUP BY account_id, history_key, created_ms, conversation_id, seq",
         params,
     )
     conn.exec_driver_sql("DELETE FROM sde_terms WHERE account_id = ? AND seq > ?", params)
