@@ -2,24 +2,25 @@
 
 Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
 from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
-go to ``sde_terms`` (:func:`index_terms`, through a pending tail: sdehub.store.terms), and a value
-matches "the SDEs holding all its terms": the entries of its rarest term in the primary key
-``(account_id, history_key, term, seq)``, each probed for the others; OR-ed with the key's
-pending SDEs whose packed terms contain every term (read only when the key has any).
+go to ``sde_terms`` once per conversation it is attributed to (:func:`index_terms`, through a
+pending tail: sdehub.store.terms), keyed ``(account_id, history_key, term, created_ms,
+conversation_id, seq)``; a value matches "a conversation with an SDE holding all its terms"
+(sdehub.store.search_plan reads the index and the tail).
 
-A search first counts each term's entries (capped; :func:`_plan`). Few matching SDEs: their
-conversations come by key from ``ix_sde_attributions_seq`` and are sorted. Many: the page walks
-conversations newest first on ``ix_conversations_created`` and probes each one's SDEs, so it stops
-after 50 hits. ``_metadata.count`` reads the term index and ``ix_sde_attributions_seq`` alone when
-``start`` covers the whole account and ``sdeSearch`` is the only filter, and checks each matching
-conversation's start on ``ix_conversations_id_created`` otherwise (docs/benchmarks.md, "Search",
-has the figures at a million conversations). ``keyword`` and ``userUpdate`` remain unindexed
-(LIKE over message and profile text), for which an FTS5 / pg_trgm index is the next step.
+When every ``sdeSearch`` key is in the term index, a page sorted by start is the drivers' index
+entries in that order within the ``start`` range, stopping after the page, and
+``_metadata.count`` counts the distinct conversations of the same entries; other filters probe
+each entry's conversation by key (:func:`_from_index`). Otherwise (sorted by end time, or a
+``userUpdate`` profile match) the search runs on ``conversations``: few matching SDEs, their
+conversations by key, sorted; many, a walk in the page's order probing the term index at each
+conversation's start and id (docs/benchmarks.md, "Search", has the figures at a million
+conversations). ``keyword`` and ``userUpdate`` remain unindexed (LIKE over message and profile
+text), for which an FTS5 / pg_trgm index is the next step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,12 +127,18 @@ _STARTED = Sql(
 
 
 def index_terms(
-    conn: Connection, account_id: str, conversation_ids: Iterable[str], entries: Sequence[Entry]
+    conn: Connection,
+    account_id: str,
+    conversation_ids: Iterable[str],
+    entries: Sequence[Entry],
+    *,
+    started: Mapping[str, int] | None = None,
 ) -> None:
     """Make SDEs just attributed to these conversations searchable in each of them: one pending
     row per SDE and conversation, its terms packed, which the writer moves to ``sde_terms``
-    later (sdehub.store.terms). Again: no-op while pending, and nothing new once moved. A
-    conversation not stored (yet) is skipped: a search only finds stored ones."""
+    later (sdehub.store.terms). Again: no-op while pending, and nothing new once moved.
+    ``started``: the conversations' starts where the caller knows them (each other one is
+    looked up; one not stored is skipped, as a search only finds stored ones)."""
     packed: list[tuple[str, int, str]] = []
     for entry in entries:
         found = terms(entry.record)
@@ -141,13 +148,15 @@ def index_terms(
         return
     params: list[dict[str, Any]] = []
     for conversation_id in conversation_ids:
-        started = one(
-            conn, _STARTED, {"account_id": account_id, "conversation_id": conversation_id}
-        )
-        if started is None:
-            continue
+        start = (started or {}).get(conversation_id)
+        if start is None:
+            at = {"account_id": account_id, "conversation_id": conversation_id}
+            row = one(conn, _STARTED, at)
+            if row is None:
+                continue
+            start = int(row[0])
         params += (
-            {"account_id": account_id, "history_key": key, "created_ms": started[0],
+            {"account_id": account_id, "history_key": key, "created_ms": start,
              "conversation_id": conversation_id, "seq": seq, "terms": words}
             for key, seq, words in packed
         )  # fmt: skip

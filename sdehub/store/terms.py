@@ -1,16 +1,18 @@
 """The ``sdeSearch`` term index's pending tail, and the drain that empties it.
 
-A search looks terms up in ``sde_terms``, one row per term and SDE under the primary key
-``(account_id, history_key, term, seq)`` (sdehub.store.history). Writing those rows where an
-SDE is acknowledged cost a Connector CONVERSATION some 30 rows on as many random pages of that
-index, inside the transaction the consumer waits for (docs/benchmarks.md, "CONVERSATION").
-So the acknowledging transaction appends ONE row per SDE to ``sde_terms_pending``, its terms
-packed in one string (``history.index_terms``, ``sdehub.model.sdesearch.pack``), and
-:func:`drain_terms` moves such rows to ``sde_terms`` later, a batch at a time: the per-term rows
-of a few hundred SDEs, sorted, in one transaction with the deletion of their pending rows, so
-every SDE is in exactly one of the two tables at any moment and a crash leaves the batch
-entirely in one. The per-term inserts skip rows already there: draining twice, or an SDE
-indexed again after its drain, writes nothing new.
+A search looks terms up in ``sde_terms``, one row per term, SDE and conversation it is
+attributed to, under the primary key ``(account_id, history_key, term, created_ms,
+conversation_id, seq)`` (sdehub.store.search_plan). Writing those rows where an SDE is
+acknowledged cost a Connector CONVERSATION some 30 rows on as many random pages of that index,
+inside the transaction the consumer waits for (docs/benchmarks.md, "CONVERSATION"). So the
+attributing transaction appends ONE row per SDE and conversation to ``sde_terms_pending``
+(keyed like ``sde_terms`` without the term), its terms packed in one string
+(``history.index_terms``, ``sdehub.model.sdesearch.pack``), and :func:`drain_terms` moves such
+rows to ``sde_terms`` later, a batch at a time: the per-term rows of a few hundred pending rows,
+sorted, in one transaction with the deletion of those rows, so every (SDE, conversation) is in
+exactly one of the two tables at any moment and a crash leaves the batch entirely in one. The
+per-term inserts skip rows already there: draining twice, or an SDE indexed again in the same
+conversation after its drain, writes nothing new.
 
 Who drains: the database writer, after 50 ms without a write (batch after batch while none
 comes), and one batch every half second while writes keep coming, so a burst leaves a tail that
@@ -21,9 +23,10 @@ mechanism keeps one store API, one search and one test suite for both; its write
 like the SQLite writer process, and ``FOR UPDATE SKIP LOCKED`` lets several servers share a
 database. :meth:`sdehub.store.Database.drain_terms` drains everything now (tests, benches).
 
-A new SDE is searchable as soon as it is acknowledged: a search reads the per-term index and,
-for each key asked for that has pending rows, those rows, testing each packed string for every
-term (sdehub.store.history): about 0.4 us per pending row of the key, nothing when it has none
+A new SDE is searchable in its conversations as soon as it is acknowledged: a search reads the
+per-term index and, for each key asked for that has pending rows, those rows, testing each packed
+string for every term (sdehub.store.search_plan): a scan of the key's pending rows within the
+``start`` range, or a probe at one conversation, nothing when the key has none
 (docs/benchmarks.md, "Search").
 """
 
@@ -41,8 +44,9 @@ from sdehub.store.sql import Sql, TableSql, run_many
 from sdehub.store.tables import sde_terms, sde_terms_pending
 
 DRAIN_BATCH: Final = 500
-"""SDEs moved per transaction: about 7,500 per-term rows for the demo's profile SDEs, tens of
-milliseconds, so a write that arrives meanwhile does not wait long."""
+"""Pending rows (an SDE in a conversation) moved per transaction: about 7,500 per-term rows for
+the demo's profile SDEs, tens of milliseconds, so a write that arrives meanwhile does not wait
+long."""
 
 _KEY = ("account_id", "history_key", "term", "created_ms", "conversation_id", "seq")
 _ADD_TERMS = TableSql(sde_terms).upsert(_KEY, update=())
@@ -56,8 +60,9 @@ _DROP_PENDING = Sql(
 def drain_terms(
     conn: Connection, account_id: str | None = None, *, limit: int = DRAIN_BATCH
 ) -> int:
-    """Move up to ``limit`` pending SDEs' terms to ``sde_terms`` (those of ``account_id``, or of
-    any account when None): returns how many SDEs moved, 0 when none was pending."""
+    """Move up to ``limit`` pending rows' terms to ``sde_terms`` (those of ``account_id``, or of
+    any account when None): returns how many rows (SDE and conversation) moved, 0 when none
+    was pending."""
     p = sde_terms_pending.c
     key = (p.account_id, p.history_key, p.created_ms, p.conversation_id, p.seq)
     oldest = sa.select(*key, p.terms)
