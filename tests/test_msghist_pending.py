@@ -101,6 +101,10 @@ def expect(db: Database, account_id: str, ids: list[str], monkeypatch: pytest.Mo
             assert found(db, account_id, sde) == (len(want), want), sde
             m.setattr(search_plan, "TERM_FIRST_MAX", -1)  # every page walks conversations
             assert found(db, account_id, sde) == (len(want), want), sde
+        with monkeypatch.context() as m:
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)
+            m.setattr(search_plan, "MERGE_RATIO", 10**9)  # counts intersect several terms
+            assert found(db, account_id, sde) == (len(want), want), sde
 
 
 @pytest.fixture

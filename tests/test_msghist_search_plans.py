@@ -102,3 +102,8 @@ async def test_the_plans_agree(svc: Any, monkeypatch: pytest.MonkeyPatch) -> Non
         with monkeypatch.context() as m:
             m.setattr(history, "_ordered", lambda _: False)
             assert counts() == counted, drained
+        with monkeypatch.context() as m:
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)
+            m.setattr(search_plan, "MERGE_RATIO", 10**9)  # counts intersect several terms
+            assert counts() == counted, drained
+            assert run() == by_key, drained

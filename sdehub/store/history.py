@@ -274,7 +274,7 @@ def _ordered(q: Criteria) -> bool:
 
 
 def _from_index(
-    conn: Connection, account_id: str, q: Criteria, plan: Plan
+    conn: Connection, account_id: str, q: Criteria, plan: Plan, *, merge: bool = False
 ) -> sa.Select[Any] | sa.CompoundSelect[Any]:
     """``(created_ms, conversation_id)`` of each matching conversation once, read from the
     drivers' entries (in the index's order when there is one driver and no pending key); the
@@ -289,7 +289,7 @@ def _from_index(
         )
         return [found]
 
-    found = span.parts(plan, q.sde_matches, also if others else None)
+    found = span.parts(plan, q.sde_matches, also if others else None, merge=merge)
     return found[0].distinct() if len(found) == 1 else sa.union(*found)
 
 
@@ -332,7 +332,7 @@ def _count(conn: Connection, account_id: str, q: Criteria, plan: Plan) -> int:
     if _ordered(q):
         # Each matching conversation once, from the drivers' entries in the start range (no
         # read of conversations unless another filter asks).
-        matching = _from_index(conn, account_id, q, plan).subquery()
+        matching = _from_index(conn, account_id, q, plan, merge=True).subquery()
         return int(conn.execute(sa.select(sa.func.count()).select_from(matching)).scalar_one())
     # Each matching SDE's conversations by key (ix_conversations_id_created covers the range).
     where = _where(conn, account_id, q, plan)
@@ -340,30 +340,31 @@ def _count(conn: Connection, account_id: str, q: Criteria, plan: Plan) -> int:
     return int(counted.scalar_one())
 
 
-def _plan(conn: Connection, account_id: str, q: Criteria, *, page: bool) -> Plan:
+def _plan(conn: Connection, account_id: str, q: Criteria, *, page: bool, count: bool) -> Plan:
     span = Span(account_id, q.start_from, q.start_to)
     ordered = _ordered(q) and (q.sort_by == "start" or not page)
-    return span.plan(conn, q.sde_matches, ordered=ordered)
+    return span.plan(conn, q.sde_matches, ordered=ordered, count=count and _ordered(q))
 
 
 def page(
     conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
 ) -> list[str]:
     """The ids of one page of the matching conversations, in the order asked."""
-    plan = _plan(conn, account_id, criteria, page=True)
+    plan = _plan(conn, account_id, criteria, page=True, count=False)
     return _page(conn, account_id, criteria, plan, offset=offset, limit=limit)
 
 
 def count(conn: Connection, account_id: str, criteria: Criteria) -> int:
     """How many conversations match (``_metadata.count``)."""
-    return _count(conn, account_id, criteria, _plan(conn, account_id, criteria, page=False))
+    plan = _plan(conn, account_id, criteria, page=False, count=True)
+    return _count(conn, account_id, criteria, plan)
 
 
 def search(
     conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
 ) -> tuple[int, list[str]]:
     """The number of matching conversations and the ids of one page of them."""
-    plan = _plan(conn, account_id, criteria, page=True)
+    plan = _plan(conn, account_id, criteria, page=True, count=True)
     return _count(conn, account_id, criteria, plan), _page(
         conn, account_id, criteria, plan, offset=offset, limit=limit
     )

@@ -11,7 +11,8 @@ whose packed terms contain every term (sdehub.store.terms), read only when the k
 Three shapes use these parts (:class:`Plan` says which applies):
 
 * *ordered*: a page sorted by start, or a count, with only indexed keys: the drivers' entries
-  themselves, in index order (a page stops after its rows), other filters probed per entry;
+  themselves, in index order (a page stops after its rows), other filters probed per entry; a
+  count of several common words intersects their entries instead, one merged pass over each;
 * *few*: the conversations holding the match as an ``IN`` list, when few SDEs match;
 * *walk*: conversations walked in the page's order, each probed in the term index by its
   start and id, when many match and the page is not one the index orders (sorted by end time,
@@ -37,6 +38,12 @@ TERM_FIRST_MAX = 5_000
 key and sorts them; beyond, it walks conversations in its order and stops at the page's end."""
 SAMPLE = 500
 ESTIMATE_MAX = 100_000
+MERGE_MAX = 50_000
+MERGE_RATIO = 4
+"""A count intersects the sorted entries of every term of a match (one pass over each, merged)
+rather than probing the driver's entries for the others when the largest has at most this many
+times the smallest's entries (each counted up to MERGE_MAX): a step of the merge costs a few
+times less than a probe."""
 
 Filter = Callable[[sa.ColumnElement[str]], list[sa.ColumnElement[bool]]]
 """The conditions a conversation id (a column of the part) must meet besides the SDEs."""
@@ -50,6 +57,8 @@ class Plan(NamedTuple):
     than reading the matching conversations by key and sorting them (few do)."""
     pending: frozenset[str] = frozenset()
     """The keys asked for that have pending SDEs (sdehub.store.terms): read those too."""
+    merged: frozenset[Match] = frozenset()
+    """The matches whose count intersects their terms' entries (MERGE_RATIO)."""
 
 
 # Plain SQL for the few statements every search runs (SQLAlchemy's Python would outweigh them).
@@ -127,27 +136,59 @@ class Span:
     start_from: int
     start_to: int
 
+    def _entries(self, match: Match, term: str) -> tuple[Any, list[sa.ColumnElement[bool]]]:
+        """The term's entries in the range: the table (aliased) and the conditions."""
+        t = sde_terms.alias("entry")
+        return t, [
+            t.c.account_id == self.account_id,
+            t.c.history_key == match.key,
+            t.c.term == term,
+            t.c.created_ms >= self.start_from,
+            t.c.created_ms <= self.start_to,
+        ]
+
+    def _intersected(self, match: Match) -> sa.Subquery:
+        """The SDEs (with their conversation) holding every term, as the intersection of the
+        terms' entries; ordered as the index is, so SQLite merges them in one pass each."""
+        each = []
+        for term in sorted(match.terms):
+            t, where = self._entries(match, term)
+            each.append(sa.select(t.c.created_ms, t.c.conversation_id, t.c.seq).where(*where))
+        both = sa.intersect(*each)
+        return both.order_by(*both.selected_columns).subquery("intersected")
+
     def parts(
-        self, plan: Plan, matches: Iterable[Match], also: Filter | None = None
+        self,
+        plan: Plan,
+        matches: Iterable[Match],
+        also: Filter | None = None,
+        *,
+        merge: bool = False,
     ) -> list[sa.Select[Any]]:
         """``(created_ms, conversation_id)`` of the conversations holding any of the matches, one
         select per driver's entries and per pending key, each in the start range and meeting
-        ``also``; a conversation comes once per SDE holding a match (callers dedupe)."""
+        ``also``; a conversation comes once per SDE holding a match (callers dedupe).
+        ``merge``: the matches of ``plan.merged`` intersect their terms' entries instead (no
+        order: for a count)."""
         found: list[sa.Select[Any]] = []
         for match in matches:
             driver = plan.drivers[match]
-            t = sde_terms.alias("entry")
-            found.append(
-                sa.select(t.c.created_ms, t.c.conversation_id).where(
-                    t.c.account_id == self.account_id,
-                    t.c.history_key == match.key,
-                    t.c.term == driver,
-                    t.c.created_ms >= self.start_from,
-                    t.c.created_ms <= self.start_to,
-                    *_others_held(self, match, driver, t),
-                    *(also(t.c.conversation_id) if also else ()),
+            if merge and match in plan.merged:
+                sdes = self._intersected(match)
+                found.append(
+                    sa.select(sdes.c.created_ms, sdes.c.conversation_id).where(
+                        *(also(sdes.c.conversation_id) if also else ())
+                    )
                 )
-            )
+            else:
+                t, where = self._entries(match, driver)
+                found.append(
+                    sa.select(t.c.created_ms, t.c.conversation_id).where(
+                        *where,
+                        *_others_held(self, match, driver, t),
+                        *(also(t.c.conversation_id) if also else ()),
+                    )
+                )
             if match.key in plan.pending:
                 p = Pending(self.account_id).holding(match, self.start_from, self.start_to)
                 found.append(p.where(*also(p.selected_columns.conversation_id)) if also else p)
@@ -181,9 +222,12 @@ class Span:
             clause = sa.or_(clause, Pending(self.account_id).holds(match, created, conversation_id))
         return clause
 
-    def plan(self, conn: Connection, matches: Iterable[Match], *, ordered: bool) -> Plan:
-        """The drivers of the matches, which keys have pending SDEs, and (unless ``ordered``: the
-        index gives the page's order, so a page never walks) whether a page walks."""
+    def plan(
+        self, conn: Connection, matches: Iterable[Match], *, ordered: bool, count: bool = False
+    ) -> Plan:
+        """The drivers of the matches, which keys have pending SDEs, (unless ``ordered``: the
+        index gives the page's order, so a page never walks) whether a page walks, and (for a
+        ``count``) which matches a count intersects."""
         matches = list(matches)
         # The plan is made on the index alone: the pending tail is small (the writer drains it
         # when idle), and is read whichever way the page goes. A key without pending rows now
@@ -195,6 +239,7 @@ class Span:
             if one(conn, _HAS_PENDING, {"account_id": self.account_id, "key": key}) is not None
         )
         drivers: dict[Match, str] = {}
+        merged: set[Match] = set()
         matched = 0
         for match in matches:
             if match.key == "userUpdate":
@@ -209,6 +254,10 @@ class Span:
             }
             driver = min(counts, key=lambda term: counts[term])
             drivers[match] = driver
+            if count and counts[driver] > TERM_FIRST_MAX:
+                sizes = [_term_count(conn, self, match.key, t, MERGE_MAX) for t in counts]
+                if max(sizes) <= MERGE_RATIO * min(sizes):
+                    merged.add(match)
             if not ordered and matched <= TERM_FIRST_MAX:
                 if len(match.terms) > 1 and counts[driver] > TERM_FIRST_MAX - matched:
                     # Common words that often go together are found fastest by the walk; rarely,
@@ -223,4 +272,5 @@ class Span:
                             conn, sa.select(query.subquery()), TERM_FIRST_MAX
                         )
                 matched += counts[driver]
-        return Plan(drivers, walk=not ordered and matched > TERM_FIRST_MAX, pending=pending)
+        walk = not ordered and matched > TERM_FIRST_MAX
+        return Plan(drivers, walk=walk, pending=pending, merged=frozenset(merged))
