@@ -10,7 +10,8 @@ Personal Info every demo conversation carries, plus 0-5 of the visit's unauthent
 (marketing source, search, viewed products, cart, purchase, lead, service activity, error),
 picked at random. The SDE records come from ``sdehub.demo`` (the same typed records the APIs
 decode), their payloads from the store's JSON encoder and their ``sde_terms`` rows from
-``sdehub.model.sdesearch.terms`` — what ``sdehub.store.history.index_terms`` writes when an
+``sdehub.model.sdesearch.terms``, one per term with the conversation's start and id (each SDE
+here belongs to one conversation) — what ``sdehub.store.history.index_terms`` writes when an
 SDE is attributed to a conversation. Rows go in with plain ``executemany`` on one sqlite3
 connection with the journal off (a bench database, rebuilt from scratch when interrupted);
 ``sde_terms`` is staged unindexed and copied in primary-key order, which keeps its B-tree
