@@ -268,8 +268,9 @@ def _where(
 
 
 def _ordered(q: Criteria) -> bool:
-    """Whether the term index gives the matches in the search's order: every ``sdeSearch`` key
-    is indexed, and pages are sorted by start."""
+    """Whether the term index alone finds the matches: every ``sdeSearch`` key is in it. Then a
+    count reads it (and conversations only for other filters), and so does a page sorted by
+    start, in the index's order."""
     return bool(q.sde_matches) and all(m.key != "userUpdate" for m in q.sde_matches)
 
 
@@ -277,8 +278,9 @@ def _from_index(
     conn: Connection, account_id: str, q: Criteria, plan: Plan, *, merge: bool = False
 ) -> sa.Select[Any] | sa.CompoundSelect[Any]:
     """``(created_ms, conversation_id)`` of each matching conversation once, read from the
-    drivers' entries (in the index's order when there is one driver and no pending key); the
-    other filters, if any, probe each entry's conversation by key."""
+    drivers' entries (``DISTINCT`` in the index's order for one part, a ``UNION`` of several);
+    the other filters, if any, probe each entry's conversation by key. ``merge``: for a count
+    (sdehub.store.search_plan, ``Plan.merged``)."""
     span = Span(account_id, q.start_from, q.start_to)
     others = _filters(conn, account_id, q)
     c = conversations.c

@@ -38,6 +38,8 @@ TERM_FIRST_MAX = 5_000
 key and sorts them; beyond, it walks conversations in its order and stops at the page's end."""
 SAMPLE = 500
 ESTIMATE_MAX = 100_000
+"""Several words whose rarest one is common are estimated from a sample of its entries (the
+share holding the others, times its entries counted up to ESTIMATE_MAX) before choosing."""
 MERGE_MAX = 50_000
 MERGE_RATIO = 4
 """A count intersects the sorted entries of every term of a match (one pass over each, merged)
@@ -119,7 +121,7 @@ def _estimate(conn: Connection, span: Span, match: Match, driver: str) -> int:
         .where(*_others_held(span, match, driver, sample))
     ).scalar_one()
     entries = _term_count(conn, span, match.key, driver, ESTIMATE_MAX)
-    return int(held) * entries // min(SAMPLE, entries)
+    return int(held) * entries // max(1, min(SAMPLE, entries))
 
 
 def _capped_count(conn: Connection, query: sa.Select[Any], cap: int) -> int:
