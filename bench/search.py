@@ -19,9 +19,9 @@ page p50 <= 20 ms, page+count p50 <= 250 ms.
 
 ``--pending N`` first moves the terms of the newest N SDEs from ``sde_terms`` back to the pending
 tail (``sdehub.store.terms``: one packed row per SDE and conversation, as an attribution writes
-them), so the searches also scan a tail the writer has not drained yet; afterwards the bench drains it again
-through ``sdehub.store.terms.drain_terms`` and reports the drain's CPU time per SDE (into an index
-of this size), leaving the database as it found it.
+them), so the searches also scan a tail the writer has not drained yet; afterwards the bench
+drains it again through ``sdehub.store.terms.drain_terms`` and reports the drain's CPU time per
+SDE (into an index of this size), leaving the database as it found it.
 
 Usage: ``.venv/bin/python bench/search.py [--conversations 1000000] [--repeat 40]
 [--data-dir ~/.cache/sdehub-bench] [--pending 0] [--json out.json]``. Exit status 0 unless
