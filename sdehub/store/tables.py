@@ -265,8 +265,9 @@ sde_attributions = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "seq"),
 )
 
-# Events by the conversations they belong to (the Messaging Interactions search joins this way,
-# from the index alone).
+# The conversations each event belongs to, from the index alone. The Messaging Interactions
+# search went this way until ``sde_terms`` carried the conversation (migration 0014, whose
+# rebuild joins through it); nothing reads it since, so it may go.
 sa.Index(
     "ix_sde_attributions_seq",
     sde_attributions.c.account_id,
