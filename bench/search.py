@@ -18,10 +18,10 @@ once its ids are known; the ratio says how much finding them adds. Targets (issu
 page p50 <= 20 ms, page+count p50 <= 250 ms.
 
 ``--pending N`` first moves the terms of the newest N SDEs from ``sde_terms`` back to the pending
-tail (``sdehub.store.terms``: one packed row per SDE, as an acknowledgement writes them), so the
-searches also scan a tail the writer has not drained yet; afterwards the bench drains it again
-through ``sdehub.store.terms.drain_terms`` and reports the drain's CPU time per SDE (into an index
-of this size), leaving the database as it found it.
+tail (``sdehub.store.terms``: one packed row per SDE and conversation, as an attribution writes
+them), so the searches also scan a tail the writer has not drained yet; afterwards the bench
+drains it again through ``sdehub.store.terms.drain_terms`` and reports the drain's CPU time per
+SDE (into an index of this size), leaving the database as it found it.
 
 Usage: ``.venv/bin/python bench/search.py [--conversations 1000000] [--repeat 40]
 [--data-dir ~/.cache/sdehub-bench] [--pending 0] [--json out.json]``. Exit status 0 unless
@@ -144,14 +144,18 @@ def measure(db: Database, n: int, repeat: int, seed: int) -> list[dict[str, Any]
 
 
 def to_pending(conn: sa.Connection, n: int) -> int:
-    """Move the newest ``n`` SDEs' terms from the per-term index to the pending tail."""
+    """Move the newest ``n`` SDEs' terms from the per-term index to the pending tail (one row
+    per SDE and conversation, as an attribution writes them)."""
     top = conn.exec_driver_sql("SELECT max(seq) FROM sde_events").scalar_one()
     params = (ACCOUNT, top - n)
     conn.exec_driver_sql(
-        "INSERT INTO sde_terms_pending (account_id, history_key, seq, terms)"
-        " SELECT account_id, history_key, seq, char(31) || group_concat(term, char(31))"
-        " || char(31) FROM (SELECT * FROM sde_terms WHERE account_id = ? AND seq > ?"
-        " ORDER BY account_id, history_key, seq, term) GROUP BY account_id, history_key, seq",
+        "INSERT INTO sde_terms_pending"
+        " (account_id, history_key, created_ms, conversation_id, seq, terms)"
+        " SELECT account_id, history_key, created_ms, conversation_id, seq,"
+        " char(31) || group_concat(term, char(31)) || char(31)"
+        " FROM (SELECT * FROM sde_terms WHERE account_id = ? AND seq > ?"
+        " ORDER BY account_id, history_key, created_ms, conversation_id, seq, term)"
+        " GROUP BY account_id, history_key, created_ms, conversation_id, seq",
         params,
     )
     conn.exec_driver_sql("DELETE FROM sde_terms WHERE account_id = ? AND seq > ?", params)

@@ -10,7 +10,8 @@ Personal Info every demo conversation carries, plus 0-5 of the visit's unauthent
 (marketing source, search, viewed products, cart, purchase, lead, service activity, error),
 picked at random. The SDE records come from ``sdehub.demo`` (the same typed records the APIs
 decode), their payloads from the store's JSON encoder and their ``sde_terms`` rows from
-``sdehub.model.sdesearch.terms`` — what ``sdehub.store.history.index_terms`` writes when an
+``sdehub.model.sdesearch.terms``, one per term with the conversation's start and id (each SDE
+here belongs to one conversation) — what ``sdehub.store.history.index_terms`` writes when an
 SDE is attributed to a conversation. Rows go in with plain ``executemany`` on one sqlite3
 connection with the journal off (a bench database, rebuilt from scratch when interrupted);
 ``sde_terms`` is staged unindexed and copied in primary-key order, which keeps its B-tree
@@ -33,7 +34,7 @@ from sdehub.model.types import Event, wire_type
 from sdehub.store.database import Database, sqlite_url
 from sdehub.store.sql import to_json
 
-GENERATOR = 3
+GENERATOR = 4
 """Bump when the data changes: the cache key includes it."""
 DAY_MS = 86_400_000
 START_MS = 1_767_225_600_000
@@ -90,7 +91,10 @@ def build(path: Path, conversations: int, *, seed: int = 42, log: Any = print) -
     stage.unlink(missing_ok=True)
     raw.execute("ATTACH DATABASE ? AS stage", (str(stage),))
     raw.execute("PRAGMA stage.journal_mode=OFF")
-    raw.execute("CREATE TABLE stage.terms (history_key TEXT, term TEXT, seq INTEGER)")
+    raw.execute(
+        "CREATE TABLE stage.terms"
+        " (history_key TEXT, term TEXT, created_ms INTEGER, conversation_id TEXT, seq INTEGER)"
+    )
     raw.execute("BEGIN")
     seq = 0
     n_sdes = n_terms = chunk_no = 0
@@ -116,7 +120,7 @@ def build(path: Path, conversations: int, *, seed: int = 42, log: Any = print) -
                 found = terms(record)
                 if found is not None:
                     key, words = found
-                    term_rows.extend((key, t, seq) for t in words)
+                    term_rows.extend((key, t, conv["created_ms"], cid, seq) for t in words)
         generate_s += time.perf_counter() - t0
         raw.executemany(
             "INSERT INTO conversations (account_id, conversation_id, consumer_id, state,"
@@ -131,7 +135,7 @@ def build(path: Path, conversations: int, *, seed: int = 42, log: Any = print) -
             event_rows,
         )
         raw.executemany("INSERT INTO sde_attributions VALUES (?, ?, ?)", attr_rows)
-        raw.executemany("INSERT INTO stage.terms VALUES (?, ?, ?)", term_rows)
+        raw.executemany("INSERT INTO stage.terms VALUES (?, ?, ?, ?, ?)", term_rows)
         n_sdes += len(event_rows)
         n_terms += len(term_rows)
         if (chunk_no := chunk_no + 1) % 40 == 0:
@@ -143,9 +147,9 @@ def build(path: Path, conversations: int, *, seed: int = 42, log: Any = print) -
     t0 = time.perf_counter()
     raw.execute("BEGIN")
     raw.execute(
-        "INSERT INTO sde_terms (account_id, history_key, term, seq)"
-        f" SELECT '{ACCOUNT}', history_key, term, seq FROM stage.terms"
-        " ORDER BY history_key, term, seq"
+        "INSERT INTO sde_terms (account_id, history_key, term, created_ms, conversation_id, seq)"
+        f" SELECT '{ACCOUNT}', history_key, term, created_ms, conversation_id, seq"
+        " FROM stage.terms ORDER BY history_key, term, created_ms, conversation_id, seq"
     )
     raw.execute("COMMIT")
     raw.execute("DETACH DATABASE stage")

@@ -65,7 +65,7 @@ def record(
         # sdeSearch finds conversations: an SDE becomes searchable when it belongs to one, in
         # the transaction that acknowledges it (a visit's SDEs without a conversation are
         # indexed when one attributes them, see sdehub.messaging).
-        history_store.index_terms(conn, account_id, entries)
+        history_store.index_terms(conn, account_id, sorted(targets), entries)
     return entries
 
 

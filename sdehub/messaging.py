@@ -340,7 +340,13 @@ def _open(
             if all(s in known for s in seqs)  # (a new consumer's first conversation)
             else events.for_conversation(conn, account_id, conversation_id)
         )
-        history_store.index_terms(conn, account_id, attributed)
+        history_store.index_terms(
+            conn,
+            account_id,
+            [conversation_id],
+            attributed,
+            started={conversation_id: conversation.created_ms},
+        )
     visitor_id, session_id = conversation.visitor_id, conversation.session_id
     if compiled is not None and visitor_id and session_id:
         if visits.get_visit(conn, account_id, visitor_id, session_id) is not None:

@@ -538,7 +538,7 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
     events.attribute(conn, a, "conv-1", [e.meta.seq for e in entries])
     for kind, scope_id in SCOPES:
         events.update_state(conn, a, kind, scope_id, entries)
-    history.index_terms(conn, a, entries)
+    history.index_terms(conn, a, ["conv-1"], entries)
     return {
         "history.index_terms": None,
         "terms.drain_terms": terms.drain_terms(conn, a),

@@ -141,21 +141,32 @@ def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
         assert [r.account_id for r in rows] == ["kept"]
 
 
-def _terms_pending_revision() -> tuple[str, str]:
-    """The migration adding ``sde_terms_pending`` and the one before it (by file name, so a
-    renumbering does not break the test)."""
+def _revision_of(file_part: str) -> tuple[str, str]:
+    """The migration whose file name holds ``file_part`` and the one before it (by file name,
+    so a renumbering does not break the tests)."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(migrations.config())
-    (script,) = (s for s in scripts.walk_revisions() if "terms_pending" in (s.path or ""))
+    (script,) = (s for s in scripts.walk_revisions() if file_part in (s.path or ""))
     assert isinstance(script.down_revision, str)
     return script.revision, script.down_revision
 
 
+# The term tables as they were before they were keyed by conversation (tables.py has today's).
+OLD_TERMS = sa.table(
+    "sde_terms", sa.column("account_id"), sa.column("history_key"), sa.column("term"),
+    sa.column("seq"),
+)  # fmt: skip
+OLD_PENDING = sa.table(
+    "sde_terms_pending", sa.column("account_id"), sa.column("history_key"), sa.column("seq"),
+    sa.column("terms"),
+)  # fmt: skip
+
+
 def test_going_below_the_pending_terms_moves_them_to_the_index(engine: Engine) -> None:
-    revision, before = _terms_pending_revision()
+    revision, before = _revision_of("terms_pending")
     upgrade(engine, revision)
-    pending, terms = metadata.tables["sde_terms_pending"], metadata.tables["sde_terms"]
+    pending, terms = OLD_PENDING, OLD_TERMS
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":  # the key is the row: no rowid beside it
             sql = conn.exec_driver_sql(
@@ -174,3 +185,74 @@ def test_going_below_the_pending_terms_moves_them_to_the_index(engine: Engine) -
         assert "sde_terms_pending" not in user_tables(conn)
         moved = conn.execute(sa.select(terms.c.term, terms.c.seq).order_by(terms.c.term)).all()
         assert [tuple(r) for r in moved] == [("ana", 7), ("ana diaz", 7)]
+
+
+def test_terms_keyed_by_conversation_are_found_after_the_upgrade_and_go_down(
+    engine: Engine,
+) -> None:
+    """Terms and pending SDEs written in the old layout are searchable after the upgrade, in
+    each conversation their SDE is attributed to; going down gives the old rows back."""
+    import msgspec
+
+    from sdehub.api.msghist import Range, SearchBody, criteria
+    from sdehub.store import history, terms
+
+    revision, before = _revision_of("terms_by_conversation")
+    upgrade(engine, before)
+    conversations = metadata.tables["conversations"]
+    attributions = metadata.tables["sde_attributions"]
+    with engine.begin() as conn:
+        for n, started in ((1, 1_000), (2, 2_000), (3, 3_000)):
+            conn.execute(
+                sa.insert(conversations).values(
+                    account_id="a", conversation_id=f"c{n}", consumer_id="p", state="OPEN",
+                    created_ms=started, channel_type="MESSAGING", last_sequence=-1,
+                )
+            )  # fmt: skip
+        # SDE 7 (indexed) belongs to c1 and c3, SDE 8 (pending) to c2, SDE 9 to none.
+        for conversation_id, seq in (("c1", 7), ("c3", 7), ("c2", 8)):
+            conn.execute(
+                sa.insert(attributions).values(
+                    account_id="a", conversation_id=conversation_id, seq=seq
+                )
+            )
+        for term in ("ana", "diaz", "ana diaz"):
+            for seq in (7, 9):
+                conn.execute(sa.insert(OLD_TERMS).values(
+                    account_id="a", history_key="personalInfo", term=term, seq=seq))  # fmt: skip
+        conn.execute(
+            sa.insert(OLD_PENDING).values(
+                account_id="a", history_key="personalInfo", seq=8, terms="\x1fana\x1fsmith\x1f"
+            )
+        )
+    upgrade(engine, revision)
+
+    def found(conn: Connection, value: str) -> tuple[int, list[str]]:
+        window = msgspec.convert({"from": 0, "to": 10_000}, Range)
+        body = SearchBody(start=window, sdeSearch={"personalInfo": value})
+        q = criteria(body, "start:asc", 10_000)
+        return history.search(conn, "a", q, offset=0, limit=50)
+
+    with engine.begin() as conn:
+        assert found(conn, "ana") == (3, ["c1", "c2", "c3"])
+        assert found(conn, "ana diaz") == (2, ["c1", "c3"])
+        assert found(conn, "smith") == (1, ["c2"])
+        assert terms.drain_terms(conn, "a") == 1  # the pending SDE, in its conversation
+        assert found(conn, "ana smith") == (1, ["c2"])
+        assert found(conn, "diaz") == (2, ["c1", "c3"])
+    downgrade_to(engine, before)
+    with engine.connect() as conn:
+        old = conn.execute(
+            sa.select(OLD_TERMS.c.term, OLD_TERMS.c.seq).order_by(OLD_TERMS.c.term, OLD_TERMS.c.seq)
+        ).all()
+        assert [tuple(r) for r in old] == [
+            ("ana", 7), ("ana", 8), ("ana diaz", 7), ("diaz", 7), ("smith", 8)
+        ]  # fmt: skip
+        assert conn.execute(sa.select(sa.func.count()).select_from(OLD_PENDING)).scalar_one() == 0
+
+
+def downgrade_to(engine: Engine, revision: str) -> None:
+    """Down to ``revision`` only (:func:`downgrade` goes back up to head after)."""
+    with engine.begin() as conn:
+        command.downgrade(migrations.config(conn), revision)
+        assert migrations.current(conn) == revision

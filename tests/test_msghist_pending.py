@@ -21,10 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.api.msghist import SearchBody, criteria
-from sdehub.ingest import HOUR_MS
+from sdehub.ingest import HOUR_MS, record
 from sdehub.messaging import conversation_from_json
-from sdehub.store import Database, events, history, terms
+from sdehub.model.types import CustomerInfo, CustomerInfoData
+from sdehub.store import Database, events, history, search_plan, terms
+from sdehub.store.conversations import Conversation, add_conversation
 from sdehub.store.database import create_engine, sqlite_url
+from sdehub.store.events import Origin
 from sdehub.store.tables import sde_terms, sde_terms_pending
 from sdehub.store.writers import CommitStats, ThreadWriter
 
@@ -94,7 +97,13 @@ def expect(db: Database, account_id: str, ids: list[str], monkeypatch: pytest.Mo
         want = sorted(ids[i] for i in wanted)
         assert found(db, account_id, sde) == (len(want), want), sde
         with monkeypatch.context() as m:
-            m.setattr(history, "TERM_FIRST_MAX", -1)  # every page walks conversations
+            m.setattr(history, "_ordered", lambda _: False)  # conversations by key
+            assert found(db, account_id, sde) == (len(want), want), sde
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)  # every page walks conversations
+            assert found(db, account_id, sde) == (len(want), want), sde
+        with monkeypatch.context() as m:
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)
+            m.setattr(search_plan, "MERGE_RATIO", 10**9)  # counts intersect several terms
             assert found(db, account_id, sde) == (len(want), want), sde
 
 
@@ -117,9 +126,8 @@ def account() -> str:
 def reindex(conn: Connection, account_id: str, conversation_ids: list[str]) -> None:
     """Index the conversations' SDEs again (as a later conversation in their window does)."""
     for conversation_id in conversation_ids:
-        history.index_terms(
-            conn, account_id, events.for_conversation(conn, account_id, conversation_id)
-        )
+        entries = events.for_conversation(conn, account_id, conversation_id)
+        history.index_terms(conn, account_id, [conversation_id], entries)
 
 
 async def test_found_when_acknowledged_and_once_after_the_move(
@@ -239,3 +247,54 @@ async def test_idle_work_runs_while_no_write_waits(tmp_path: Path) -> None:
     finally:
         await writer.stop()
         engine.dispose()
+
+
+def started(account_id: str, conversation_id: str, created_ms: int) -> Conversation:
+    return Conversation(
+        account_id=account_id, conversation_id=conversation_id, consumer_id="consumer-x",
+        state="OPEN", created_ms=created_ms,
+    )  # fmt: skip
+
+
+async def test_an_sde_in_two_conversations_is_found_from_each(
+    db: Database, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consumer has two open conversations: an SDE reported now belongs to both, and is
+    found from each (pending and once moved), within a ``start`` range holding one or both."""
+    for conversation_id, n in (("early", 0), ("late", 1_200_000)):
+        await db.write(
+            lambda c, i=conversation_id, n=n: add_conversation(c, started(account, i, T0 + n))
+        )
+    reported = CustomerInfo(info=CustomerInfoData(customerId="C-77"))
+    origin = Origin(source="api", authenticated=True, consumer_id="consumer-x")
+    await db.write(
+        lambda c: record(c, account, [reported], origin, now_ms=T0 + 1_500_000, window_ms=HOUR_MS)
+    )
+    assert db.read_sync(lambda c: rows(c, sde_terms_pending, account)) == 2  # one per conversation
+
+    def searched(start_from: int, start_to: int) -> list[tuple[int, list[str]]]:
+        window = {"from": start_from, "to": start_to}
+        body = msgspec.convert({"start": window, "sdeSearch": {"customerInfo": "c-77"}}, SearchBody)
+        out = []
+        for sort in ("start:desc", "start:asc", "end:desc"):
+            q = criteria(body, sort, T0 + 1_500_000)
+            out.append(
+                db.read_sync(lambda c, q=q: history.search(c, account, q, offset=0, limit=50))
+            )
+            assert db.read_sync(lambda c, q=q: history.count(c, account, q)) == out[-1][0]
+        return out
+
+    def expect() -> None:
+        both = searched(T0 - HOUR_MS, T0 + HOUR_MS)
+        assert [(n, sorted(page)) for n, page in both] == [(2, ["early", "late"])] * 3
+        assert [page for _, page in both[:2]] == [["late", "early"], ["early", "late"]]
+        assert searched(T0 + 600_000, T0 + HOUR_MS) == [(1, ["late"])] * 3  # 10-minute steps
+        assert searched(T0 - HOUR_MS, T0) == [(1, ["early"])] * 3
+        with monkeypatch.context() as m:
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)  # pages by end time walk
+            assert searched(T0 - HOUR_MS, T0 + HOUR_MS)[2][0] == 2
+
+    expect()
+    assert await db.drain_terms() == 2
+    assert db.read_sync(lambda c: rows(c, sde_terms_pending, account)) == 0
+    expect()

@@ -1,7 +1,7 @@
-"""The search plans of ``sdehub.store.history`` agree: reading the matching SDEs' conversations
-by key (few matches) and walking conversations newest first (many), and the count from the term
-index alone and the count by key, on the demo's data, on both backends; with the SDEs' terms
-still pending (sdehub.store.terms) and once moved to the per-term index."""
+"""The search plans of ``sdehub.store.history`` agree: the matches read from the term index in
+start order, the matching SDEs' conversations read by key (few matches) and conversations walked
+in the page's order (many), for pages and counts, on the demo's data, on both backends; with the
+SDEs' terms still pending (sdehub.store.terms) and once moved to the per-term index."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sdehub.clock import ManualClock
 from sdehub.demo import ACCOUNT, populate
 from sdehub.services import Services
 from sdehub.settings import Settings
-from sdehub.store import history
+from sdehub.store import history, search_plan
 
 pytestmark = pytest.mark.anyio
 T0 = 1_767_225_600_000
@@ -90,13 +90,20 @@ async def test_the_plans_agree(svc: Any, monkeypatch: pytest.MonkeyPatch) -> Non
             assert await svc.db.drain_terms() > 0
             assert run() == by_key
         with monkeypatch.context() as m:
-            m.setattr(history, "TERM_FIRST_MAX", -1)  # every search walks
+            m.setattr(history, "_ordered", lambda _: False)  # from conversations, by key
             assert run() == by_key, drained
-        # The count: from the term index alone when the range covers every conversation, which
-        # it does here; by key otherwise. Both give the same number.
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)  # every search walks
+            assert run() == by_key, drained
+        # The count: from the term index (conversations only for other filters) unless a
+        # profile is asked for; by key from conversations otherwise. Both give the same number.
         counted = counts()
         assert counted == [count for (count, _, _), (name, _) in zip(by_key, queries(now),
                            strict=True) if "True" not in name and "closed" not in name]  # fmt: skip
         with monkeypatch.context() as m:
-            m.setattr(history, "_covers_all", lambda *_: False)
+            m.setattr(history, "_ordered", lambda _: False)
             assert counts() == counted, drained
+        with monkeypatch.context() as m:
+            m.setattr(search_plan, "TERM_FIRST_MAX", -1)
+            m.setattr(search_plan, "MERGE_RATIO", 10**9)  # counts intersect several terms
+            assert counts() == counted, drained
+            assert run() == by_key, drained

@@ -9,9 +9,10 @@ that quotes ask for a phrase; tokenisation and case are left open. sdehub's rule
 * a quoted value (``"\\"John Smith\\""``) matches an SDE holding the words next to each other in
   one field: every adjacent pair of the phrase must be a stored pair.
 
-Each SDE is indexed once, when it becomes searchable, as the set of its words and adjacent word
-pairs (:func:`terms`); a search is then an exact lookup of a few terms per SDE, which a B-tree
-index on ``(account_id, history_key, term)`` answers without reading any payload. Until the
+Each SDE is indexed when it becomes searchable in a conversation (once per conversation it
+belongs to), as the set of its words and adjacent word pairs (:func:`terms`); a search is then an
+exact lookup of a few terms, which a B-tree index on ``(account_id, history_key, term,
+conversation start)`` answers in the order of a page, without reading any payload. Until the
 store moves them there, an SDE's terms wait in one row, packed (:func:`pack`), where a term is
 found as a substring (:func:`needle`): see sdehub.store.terms.
 """

@@ -2,32 +2,34 @@
 
 Search is a cold path (an analyst's query, not a message), so it is built with SQLAlchemy Core
 from the criteria given. ``sdeSearch`` never reads SDE payloads: each SDE's words and word pairs
-go to ``sde_terms`` (:func:`index_terms`, through a pending tail: sdehub.store.terms), and a value
-matches "the SDEs holding all its terms": the entries of its rarest term in the primary key
-``(account_id, history_key, term, seq)``, each probed for the others; OR-ed with the key's
-pending SDEs whose packed terms contain every term (read only when the key has any).
+go to ``sde_terms`` once per conversation it is attributed to (:func:`index_terms`, through a
+pending tail: sdehub.store.terms), keyed ``(account_id, history_key, term, created_ms,
+conversation_id, seq)``; a value matches "a conversation with an SDE holding all its terms"
+(sdehub.store.search_plan reads the index and the tail).
 
-A search first counts each term's entries (capped; :func:`_plan`). Few matching SDEs: their
-conversations come by key from ``ix_sde_attributions_seq`` and are sorted. Many: the page walks
-conversations newest first on ``ix_conversations_created`` and probes each one's SDEs, so it stops
-after 50 hits. ``_metadata.count`` reads the term index and ``ix_sde_attributions_seq`` alone when
-``start`` covers the whole account and ``sdeSearch`` is the only filter, and checks each matching
-conversation's start on ``ix_conversations_id_created`` otherwise (docs/benchmarks.md, "Search",
-has the figures at a million conversations). ``keyword`` and ``userUpdate`` remain unindexed
-(LIKE over message and profile text), for which an FTS5 / pg_trgm index is the next step.
+When every ``sdeSearch`` key is in the term index, a page sorted by start is the drivers' index
+entries in that order within the ``start`` range, stopping after the page, and
+``_metadata.count`` counts the distinct conversations of the same entries; other filters probe
+each entry's conversation by key (:func:`_from_index`). Otherwise (sorted by end time, or a
+``userUpdate`` profile match) the search runs on ``conversations``: few matching SDEs, their
+conversations by key, sorted; many, a walk in the page's order probing the term index at each
+conversation's start and id (docs/benchmarks.md, "Search", has the figures at a million
+conversations). ``keyword`` and ``userUpdate`` remain unindexed (LIKE over message and profile
+text), for which an FTS5 / pg_trgm index is the next step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.model.provenance import Entry
 from sdehub.model.sdesearch import Match, pack, terms
+from sdehub.store.search_plan import Plan, Span
 from sdehub.store.sql import Sql, TableSql, one, run_many
 from sdehub.store.tables import (
     agent_survey_states,
@@ -35,18 +37,10 @@ from sdehub.store.tables import (
     conversations,
     messages,
     participants,
-    sde_attributions,
-    sde_terms,
     sde_terms_pending,
 )
-from sdehub.store.terms import Pending
 
 AGENT_ROLES = ("ASSIGNED_AGENT", "AGENT", "MANAGER", "READER")
-TERM_FIRST_MAX = 5_000
-SAMPLE = 500
-ESTIMATE_MAX = 100_000
-"""Up to this many matching SDEs, a search looks them up first and reads their conversations
-by key; beyond, a page walks conversations newest first and stops at the page's end."""
 
 
 @dataclass(frozen=True)
@@ -123,22 +117,48 @@ class Criteria:
     now_ms: int = 0
 
 
-_ADD_PENDING = TableSql(sde_terms_pending).upsert(("account_id", "history_key", "seq"), update=())
+_ADD_PENDING = TableSql(sde_terms_pending).upsert(
+    ("account_id", "history_key", "created_ms", "conversation_id", "seq"), update=()
+)
+_STARTED = Sql(
+    "SELECT created_ms FROM conversations"
+    " WHERE account_id = :account_id AND conversation_id = :conversation_id"
+)
 
 
-def index_terms(conn: Connection, account_id: str, entries: Sequence[Entry]) -> None:
-    """Make SDEs attributed to a conversation searchable: one pending row each, its terms
-    packed, which the writer moves to ``sde_terms`` later (sdehub.store.terms). Again: no-op
-    while pending, and nothing new once moved."""
-    params: list[dict[str, Any]] = []
+def index_terms(
+    conn: Connection,
+    account_id: str,
+    conversation_ids: Iterable[str],
+    entries: Sequence[Entry],
+    *,
+    started: Mapping[str, int] | None = None,
+) -> None:
+    """Make SDEs just attributed to these conversations searchable in each of them: one pending
+    row per SDE and conversation, its terms packed, which the writer moves to ``sde_terms``
+    later (sdehub.store.terms). Again: no-op while pending, and nothing new once moved.
+    ``started``: the conversations' starts where the caller knows them (each other one is
+    looked up; one not stored is skipped, as a search only finds stored ones)."""
+    packed: list[tuple[str, int, str]] = []
     for entry in entries:
         found = terms(entry.record)
-        if found is None or not found[1]:
-            continue
-        key, words = found
-        params.append(
-            {"account_id": account_id, "history_key": key, "seq": entry.meta.seq,
-             "terms": pack(words)}
+        if found is not None and found[1]:
+            packed.append((found[0], entry.meta.seq, pack(found[1])))
+    if not packed:
+        return
+    params: list[dict[str, Any]] = []
+    for conversation_id in conversation_ids:
+        start = (started or {}).get(conversation_id)
+        if start is None:
+            at = {"account_id": account_id, "conversation_id": conversation_id}
+            row = one(conn, _STARTED, at)
+            if row is None:
+                continue
+            start = int(row[0])
+        params += (
+            {"account_id": account_id, "history_key": key, "created_ms": start,
+             "conversation_id": conversation_id, "seq": seq, "terms": words}
+            for key, seq, words in packed
         )  # fmt: skip
     run_many(conn, _ADD_PENDING, params)
 
@@ -151,185 +171,6 @@ def _profile_clause(account_id: str, match: Match) -> sa.ColumnElement[bool]:
         *(profile.contains(t, autoescape=True) for t in sorted(match.terms)),
     )
     return conversations.c.consumer_id.in_(owners)
-
-
-def _holds(
-    account_id: str, match: Match, seq: sa.ColumnElement[int], first: str = ""
-) -> sa.ColumnElement[bool]:
-    """The SDE ``seq`` holds every term of the match: one primary-key probe per term, ``first``
-    (the rarest) first, so most SDEs are ruled out by one probe."""
-    held = []
-    for i, term in enumerate(sorted(match.terms, key=lambda t: (t != first, t))):
-        t = sde_terms.alias(f"held{i}")
-        held.append(
-            sa.exists().where(
-                t.c.account_id == account_id,
-                t.c.history_key == match.key,
-                t.c.term == term,
-                t.c.seq == seq,
-            )
-        )
-    return sa.and_(*held)
-
-
-def _sde_clause(
-    account_id: str, match: Match, driver: str, walk: bool, pending: bool
-) -> sa.ColumnElement[bool]:
-    """The conversation has an SDE holding the match. ``walk``: correlated, probed once per
-    conversation (a page walking conversations newest first); otherwise the conversations of
-    the matching SDEs, read from the term index first. ``pending``: the key has SDEs whose
-    terms are not in the index yet, tested too."""
-    if match.key == "userUpdate":
-        return _profile_clause(account_id, match)
-    a = sde_attributions.alias("attributed")
-    if walk:
-        held = _holds(account_id, match, a.c.seq, driver)
-        if pending:
-            held = sa.or_(held, Pending(account_id).holds(match, a.c.seq))
-        return sa.exists().where(
-            a.c.account_id == account_id,
-            a.c.conversation_id == conversations.c.conversation_id,
-            held,
-        )
-    holding = _holding(account_id, match, driver, pending)
-    attributed = sa.select(a.c.conversation_id).where(
-        a.c.account_id == account_id, a.c.seq.in_(holding)
-    )
-    return conversations.c.conversation_id.in_(attributed)
-
-
-def _capped_count(
-    conn: Connection, query: sa.Select[Any] | sa.CompoundSelect[Any], cap: int
-) -> int:
-    some = query.limit(cap + 1).subquery()
-    return int(conn.execute(sa.select(sa.func.count()).select_from(some)).scalar_one())
-
-
-def _term_count(conn: Connection, account_id: str, key: str, term: str, cap: int) -> int:
-    """How many SDEs hold the term, counting no further than ``cap + 1``."""
-    params = {"account_id": account_id, "key": key, "term": term, "cap": cap + 1}
-    return int(one(conn, _TERM_COUNT, params)[0])
-
-
-def _estimate(conn: Connection, account_id: str, match: Match, driver: str) -> int:
-    """About how many SDEs hold every term of a match whose driving term is common: the share
-    of a sample of the driver's entries holding the others, times the driver's entries."""
-    t = sde_terms.c
-    sample = (
-        sa.select(t.seq)
-        .where(t.account_id == account_id, t.history_key == match.key, t.term == driver)
-        .limit(SAMPLE)
-        .subquery()
-    )
-    others = Match(match.key, match.terms - {driver})
-    held = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(sample)
-        .where(_holds(account_id, others, sample.c.seq))
-    ).scalar_one()
-    entries = _term_count(conn, account_id, match.key, driver, ESTIMATE_MAX)
-    return int(held) * entries // min(SAMPLE, entries)
-
-
-# Plain SQL for the few statements every search runs (SQLAlchemy's Python would outweigh them).
-_TERM_COUNT = Sql(
-    "SELECT count(*) FROM (SELECT seq FROM sde_terms WHERE account_id = :account_id"
-    " AND history_key = :key AND term = :term LIMIT :cap) AS found"
-)
-_START_SPAN = Sql(
-    "SELECT (SELECT min(created_ms) FROM conversations WHERE account_id = :account_id),"
-    " (SELECT max(created_ms) FROM conversations WHERE account_id = :account_id)"
-)
-
-
-def _holding_parts(
-    account_id: str, match: Match, driver: str, pending: bool
-) -> list[sa.Select[Any]]:
-    """The SDEs holding the match: the driver term's index entries, each probed for the rest;
-    and when ``pending``, the key's pending SDEs holding every term."""
-    t = sde_terms.c
-    others = Match(match.key, match.terms - {driver})
-    query = sa.select(t.seq).where(
-        t.account_id == account_id, t.history_key == match.key, t.term == driver
-    )
-    if others.terms:
-        query = query.where(_holds(account_id, others, t.seq))
-    return [query, Pending(account_id).holding(match)] if pending else [query]
-
-
-def _holding(
-    account_id: str, match: Match, driver: str, pending: bool
-) -> sa.Select[Any] | sa.CompoundSelect[Any]:
-    parts = _holding_parts(account_id, match, driver, pending)
-    # An SDE is in one of the two at a time (the drain moves it in one transaction); one
-    # indexed again after its move may be in both, which every use (IN, capped count) bears.
-    return sa.union_all(*parts) if len(parts) > 1 else parts[0]
-
-
-def _any_holding(account_id: str, plan: _Plan, matches: Iterable[Match]) -> sa.CompoundSelect[Any]:
-    """The SDEs holding any of the matches, as one list (SQLite reads an IN list by key; an
-    OR of several would have it walk the range)."""
-    return sa.union(
-        *(
-            part
-            for m in matches
-            for part in _holding_parts(account_id, m, plan.drivers[m], m.key in plan.pending)
-        )
-    )
-
-
-class _Plan(NamedTuple):
-    drivers: dict[Match, str]
-    """The rarest term of each match: its index entries drive the lookup."""
-    walk: bool
-    """Whether a page walks conversations newest first (many SDEs match) rather than reading
-    the matching SDEs' conversations by key and sorting them (few do)."""
-    pending: frozenset[str] = frozenset()
-    """The keys asked for that have pending SDEs (sdehub.store.terms): read those too."""
-
-
-_HAS_PENDING = Sql(
-    "SELECT 1 FROM sde_terms_pending WHERE account_id = :account_id AND history_key = :key LIMIT 1"
-)
-
-
-def _plan(conn: Connection, account_id: str, q: Criteria) -> _Plan:
-    drivers: dict[Match, str] = {}
-    matched = 0
-    # The plan is made on the index alone: the pending tail is small (the writer drains it
-    # when idle), and is read whichever way the page goes. A key without pending rows now
-    # cannot have any that the page's query (a later snapshot) misses: rows only leave the tail
-    # for the index, and ones added meanwhile were acknowledged after the search began.
-    pending = frozenset(
-        key
-        for key in {m.key for m in q.sde_matches if m.key != "userUpdate"}
-        if one(conn, _HAS_PENDING, {"account_id": account_id, "key": key}) is not None
-    )
-    for match in q.sde_matches:
-        if match.key == "userUpdate":
-            drivers[match] = ""
-            matched = TERM_FIRST_MAX + 1  # profiles are not in the term index
-            continue
-        counts = {
-            term: _term_count(conn, account_id, match.key, term, TERM_FIRST_MAX)
-            for term in sorted(match.terms)
-        }
-        driver = min(counts, key=lambda term: counts[term])
-        drivers[match] = driver
-        if matched <= TERM_FIRST_MAX:
-            if len(match.terms) > 1 and counts[driver] > TERM_FIRST_MAX - matched:
-                # Common words that often go together are found fastest by the walk; rarely,
-                # by reading the few SDEs holding them all (counted exactly, to be sure).
-                if _estimate(conn, account_id, match, driver) > TERM_FIRST_MAX - matched:
-                    counts[driver] = TERM_FIRST_MAX + 1
-                else:
-                    counts[driver] = _capped_count(
-                        conn,
-                        _holding(account_id, match, driver, match.key in pending),
-                        TERM_FIRST_MAX,
-                    )
-            matched += counts[driver]
-    return _Plan(drivers, walk=matched > TERM_FIRST_MAX, pending=pending)
 
 
 def _surveyed(conn: Connection, account_id: str, wanted: SurveyFilter) -> list[str]:
@@ -364,15 +205,10 @@ def _survey_clause(
     return sa.true()
 
 
-def _where(
-    conn: Connection, account_id: str, q: Criteria, plan: _Plan, *, walk: bool
-) -> list[sa.ColumnElement[bool]]:
+def _filters(conn: Connection, account_id: str, q: Criteria) -> list[sa.ColumnElement[bool]]:
+    """What a conversation must meet besides ``start`` and ``sdeSearch``."""
     c = conversations.c
-    where: list[sa.ColumnElement[bool]] = [
-        c.account_id == account_id,
-        c.created_ms >= q.start_from,
-        c.created_ms <= q.start_to,
-    ]
+    where: list[sa.ColumnElement[bool]] = []
     if q.nothing:
         where.append(sa.false())
     if q.survey is not None:
@@ -402,40 +238,82 @@ def _where(
             where.append(ended - c.created_ms >= q.duration_from * 1000)
         if q.duration_to is not None:
             where.append(ended - c.created_ms <= q.duration_to * 1000)
-    indexed = {m: d for m, d in plan.drivers.items() if m.key != "userUpdate"}
-    if walk or len(indexed) < 2:
-        clauses = [
-            _sde_clause(account_id, m, d, walk, m.key in plan.pending)
-            for m, d in plan.drivers.items()
-        ]
+    return where
+
+
+def _where(
+    conn: Connection, account_id: str, q: Criteria, plan: Plan
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on ``conversations`` of a search the term index does not order: the
+    matching SDEs' conversations as one list (few), or a probe per conversation (walk)."""
+    c = conversations.c
+    where = [
+        c.account_id == account_id,
+        c.created_ms >= q.start_from,
+        c.created_ms <= q.start_to,
+        *_filters(conn, account_id, q),
+    ]
+    span = Span(account_id, q.start_from, q.start_to)
+    indexed = [m for m in q.sde_matches if m.key != "userUpdate"]
+    if plan.walk:
+        clauses = [span.held_by(plan, m, c.created_ms, c.conversation_id) for m in indexed]
     else:
         # One list of conversations for the terms of every key: SQLite reads an IN list by key,
         # but an OR of several would have it walk the range.
-        a = sde_attributions.alias("attributed")
-        holding = _any_holding(account_id, plan, indexed)
-        clauses = [
-            c.conversation_id.in_(
-                sa.select(a.c.conversation_id).where(
-                    a.c.account_id == account_id, a.c.seq.in_(holding)
-                )
-            ),
-            *(_profile_clause(account_id, m) for m in plan.drivers if m.key == "userUpdate"),
-        ]
+        clauses = [c.conversation_id.in_(span.holding_ids(plan, indexed))] if indexed else []
+    clauses += [_profile_clause(account_id, m) for m in q.sde_matches if m.key == "userUpdate"]
     if clauses:
         where.append(sa.or_(*clauses))
     return where
 
 
+def _ordered(q: Criteria) -> bool:
+    """Whether the term index alone finds the matches: every ``sdeSearch`` key is in it. Then a
+    count reads it (and conversations only for other filters), and so does a page sorted by
+    start, in the index's order."""
+    return bool(q.sde_matches) and all(m.key != "userUpdate" for m in q.sde_matches)
+
+
+def _from_index(
+    conn: Connection, account_id: str, q: Criteria, plan: Plan, *, merge: bool = False
+) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """``(created_ms, conversation_id)`` of each matching conversation once, read from the
+    drivers' entries (``DISTINCT`` in the index's order for one part, a ``UNION`` of several);
+    the other filters, if any, probe each entry's conversation by key. ``merge``: for a count
+    (sdehub.store.search_plan, ``Plan.merged``)."""
+    span = Span(account_id, q.start_from, q.start_to)
+    others = _filters(conn, account_id, q)
+    c = conversations.c
+
+    def also(conversation_id: sa.ColumnElement[str]) -> list[sa.ColumnElement[bool]]:
+        found = sa.exists().where(
+            c.account_id == account_id, c.conversation_id == conversation_id, *others
+        )
+        return [found]
+
+    found = span.parts(plan, q.sde_matches, also if others else None, merge=merge)
+    return found[0].distinct() if len(found) == 1 else sa.union(*found)
+
+
 def _page(
-    conn: Connection, account_id: str, q: Criteria, plan: _Plan, *, offset: int, limit: int
+    conn: Connection, account_id: str, q: Criteria, plan: Plan, *, offset: int, limit: int
 ) -> list[str]:
     c = conversations.c
+    if q.sort_by == "start" and _ordered(q):
+        # The entries come in (created_ms, conversation_id) order from the index, both ways:
+        # the page stops after its rows. Several parts are merged in that order (SQLite
+        # merges a compound's ordered arms).
+        matching = _from_index(conn, account_id, q, plan)
+        keys = list(matching.selected_columns)
+        by = [k.desc() if q.descending else k.asc() for k in keys]
+        found = conn.execute(matching.order_by(*by).offset(offset).limit(limit))
+        return [r[1] for r in found]
     order: list[sa.ColumnElement[Any]]
     if q.sort_by == "start":
         # created_ms is never NULL, and ix_conversations_created gives this order both ways.
         # When few conversations match, "+ 0" keeps SQLite from walking that index and has it
         # read the matches by key and sort them instead.
-        start = c.created_ms if plan.walk else c.created_ms + 0
+        start = c.created_ms if plan.walk or not q.sde_matches else c.created_ms + 0
         order = [start.desc(), c.conversation_id.desc()]
         if not q.descending:
             order = [start.asc(), c.conversation_id.asc()]
@@ -444,7 +322,7 @@ def _page(
         order = [end.nulls_last(), c.conversation_id]
     rows = conn.execute(
         sa.select(c.conversation_id)
-        .where(*_where(conn, account_id, q, plan, walk=plan.walk))
+        .where(*_where(conn, account_id, q, plan))
         .order_by(*order)
         .offset(offset)
         .limit(limit)
@@ -452,58 +330,43 @@ def _page(
     return [r[0] for r in rows]
 
 
-def _only_sdes(q: Criteria) -> bool:
-    """Whether ``start`` and term-indexed ``sdeSearch`` keys are the only filters."""
-    return (
-        q.end_from is None and q.end_to is None and not q.states and not q.skill_ids
-        and not q.agent_ids and not q.keywords and q.duration_from is None
-        and q.duration_to is None and not q.nothing and q.survey is None
-        and not any(m.key == "userUpdate" for m in q.sde_matches)
-    )  # fmt: skip
-
-
-def _covers_all(conn: Connection, account_id: str, q: Criteria) -> bool:
-    """Whether every conversation of the account started within the ``start`` range."""
-    first, last = one(conn, _START_SPAN, {"account_id": account_id})
-    return first is None or (q.start_from <= first and last <= q.start_to)
-
-
-def _count(conn: Connection, account_id: str, q: Criteria, plan: _Plan) -> int:
-    if q.sde_matches and _only_sdes(q) and _covers_all(conn, account_id, q):
-        # Every conversation is in range: count the conversations of the matching SDEs from
-        # the two indexes alone (terms, then ix_sde_attributions_seq).
-        a = sde_attributions.c
-        seqs = _any_holding(account_id, plan, plan.drivers)
-        counted = conn.execute(
-            sa.select(sa.func.count(sa.distinct(a.conversation_id))).where(
-                a.account_id == account_id, a.seq.in_(seqs)
-            )
-        )
-        return int(counted.scalar_one())
+def _count(conn: Connection, account_id: str, q: Criteria, plan: Plan) -> int:
+    if _ordered(q):
+        # Each matching conversation once, from the drivers' entries in the start range (no
+        # read of conversations unless another filter asks).
+        matching = _from_index(conn, account_id, q, plan, merge=True).subquery()
+        return int(conn.execute(sa.select(sa.func.count()).select_from(matching)).scalar_one())
     # Each matching SDE's conversations by key (ix_conversations_id_created covers the range).
-    where = _where(conn, account_id, q, plan, walk=False)
+    where = _where(conn, account_id, q, plan)
     counted = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(*where))
     return int(counted.scalar_one())
+
+
+def _plan(conn: Connection, account_id: str, q: Criteria, *, page: bool, count: bool) -> Plan:
+    span = Span(account_id, q.start_from, q.start_to)
+    ordered = _ordered(q) and (q.sort_by == "start" or not page)
+    return span.plan(conn, q.sde_matches, ordered=ordered, count=count and _ordered(q))
 
 
 def page(
     conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
 ) -> list[str]:
     """The ids of one page of the matching conversations, in the order asked."""
-    plan = _plan(conn, account_id, criteria)
+    plan = _plan(conn, account_id, criteria, page=True, count=False)
     return _page(conn, account_id, criteria, plan, offset=offset, limit=limit)
 
 
 def count(conn: Connection, account_id: str, criteria: Criteria) -> int:
     """How many conversations match (``_metadata.count``)."""
-    return _count(conn, account_id, criteria, _plan(conn, account_id, criteria))
+    plan = _plan(conn, account_id, criteria, page=False, count=True)
+    return _count(conn, account_id, criteria, plan)
 
 
 def search(
     conn: Connection, account_id: str, criteria: Criteria, *, offset: int, limit: int
 ) -> tuple[int, list[str]]:
     """The number of matching conversations and the ids of one page of them."""
-    plan = _plan(conn, account_id, criteria)
+    plan = _plan(conn, account_id, criteria, page=True, count=True)
     return _count(conn, account_id, criteria, plan), _page(
         conn, account_id, criteria, plan, offset=offset, limit=limit
     )

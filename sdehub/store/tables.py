@@ -265,8 +265,9 @@ sde_attributions = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "seq"),
 )
 
-# Events by the conversations they belong to (the Messaging Interactions search joins this way,
-# from the index alone).
+# The conversations each event belongs to, from the index alone. The Messaging Interactions
+# search went this way until ``sde_terms`` carried the conversation (migration 0014, whose
+# rebuild joins through it); nothing reads it since, so it may go.
 sa.Index(
     "ix_sde_attributions_seq",
     sde_attributions.c.account_id,
@@ -274,30 +275,43 @@ sa.Index(
     sde_attributions.c.conversation_id,
 )
 
-# The words and adjacent word pairs of each SDE, by its Messaging Interactions key, moved here
-# from ``sde_terms_pending`` after the SDE is acknowledged: ``sdeSearch`` looks terms up here
-# instead of reading payloads (sdehub.model.sdesearch).
+# The words and adjacent word pairs of each SDE, by its Messaging Interactions key and the
+# conversation it is attributed to (one row per term, SDE and conversation), moved here from
+# ``sde_terms_pending`` after the SDE is acknowledged: ``sdeSearch`` looks terms up here instead
+# of reading payloads (sdehub.model.sdesearch). Keyed by the conversation's start (immutable)
+# after the term, so one term's conversations come in the order a page sorts them, within a
+# ``start`` range, without reading ``conversations`` (sdehub.store.history); ``seq`` last, so
+# the other terms of a match are probed in the same SDE by full key. WITHOUT ROWID on SQLite:
+# the key is the row.
 sde_terms = sa.Table(
     "sde_terms",
     metadata,
     _account(),
     sa.Column("history_key", sa.String(32), nullable=False),
     sa.Column("term", sa.String(200), nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("conversation_id", Id, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.PrimaryKeyConstraint("account_id", "history_key", "term", "seq"),
+    sa.PrimaryKeyConstraint(
+        "account_id", "history_key", "term", "created_ms", "conversation_id", "seq"
+    ),
+    sqlite_with_rowid=False,
 )
 
-# The SDEs whose terms are not in ``sde_terms`` yet: one row per SDE, its terms packed
-# (sdehub.model.sdesearch.pack), appended in the transaction that acknowledges it and moved to
-# ``sde_terms`` in batches by the writer when it is idle (sdehub.store.terms). Searches read both.
+# The SDEs whose terms are not in ``sde_terms`` yet: one row per SDE and conversation it is
+# attributed to, its terms packed (sdehub.model.sdesearch.pack), appended in the transaction
+# that attributes it and moved to ``sde_terms`` in batches by the writer when it is idle
+# (sdehub.store.terms). Searches read both. Keyed like ``sde_terms`` without the term.
 sde_terms_pending = sa.Table(
     "sde_terms_pending",
     metadata,
     _account(),
     sa.Column("history_key", sa.String(32), nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.Column("conversation_id", Id, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("terms", sa.Text, nullable=False),
-    sa.PrimaryKeyConstraint("account_id", "history_key", "seq"),
+    sa.PrimaryKeyConstraint("account_id", "history_key", "created_ms", "conversation_id", "seq"),
     sqlite_with_rowid=False,
 )
 

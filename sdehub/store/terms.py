@@ -1,16 +1,18 @@
 """The ``sdeSearch`` term index's pending tail, and the drain that empties it.
 
-A search looks terms up in ``sde_terms``, one row per term and SDE under the primary key
-``(account_id, history_key, term, seq)`` (sdehub.store.history). Writing those rows where an
-SDE is acknowledged cost a Connector CONVERSATION some 30 rows on as many random pages of that
-index, inside the transaction the consumer waits for (docs/benchmarks.md, "CONVERSATION").
-So the acknowledging transaction appends ONE row per SDE to ``sde_terms_pending``, its terms
-packed in one string (``history.index_terms``, ``sdehub.model.sdesearch.pack``), and
-:func:`drain_terms` moves such rows to ``sde_terms`` later, a batch at a time: the per-term rows
-of a few hundred SDEs, sorted, in one transaction with the deletion of their pending rows, so
-every SDE is in exactly one of the two tables at any moment and a crash leaves the batch
-entirely in one. The per-term inserts skip rows already there: draining twice, or an SDE
-indexed again after its drain, writes nothing new.
+A search looks terms up in ``sde_terms``, one row per term, SDE and conversation it is
+attributed to, under the primary key ``(account_id, history_key, term, created_ms,
+conversation_id, seq)`` (sdehub.store.search_plan). Writing those rows where an SDE is
+acknowledged cost a Connector CONVERSATION some 30 rows on as many random pages of that index,
+inside the transaction the consumer waits for (docs/benchmarks.md, "CONVERSATION"). So the
+attributing transaction appends ONE row per SDE and conversation to ``sde_terms_pending``
+(keyed like ``sde_terms`` without the term), its terms packed in one string
+(``history.index_terms``, ``sdehub.model.sdesearch.pack``), and :func:`drain_terms` moves such
+rows to ``sde_terms`` later, a batch at a time: the per-term rows of a few hundred pending rows,
+sorted, in one transaction with the deletion of those rows, so every (SDE, conversation) is in
+exactly one of the two tables at any moment and a crash leaves the batch entirely in one. The
+per-term inserts skip rows already there: draining twice, or an SDE indexed again in the same
+conversation after its drain, writes nothing new.
 
 Who drains: the database writer, after 50 ms without a write (batch after batch while none
 comes), and one batch every half second while writes keep coming, so a burst leaves a tail that
@@ -21,9 +23,10 @@ mechanism keeps one store API, one search and one test suite for both; its write
 like the SQLite writer process, and ``FOR UPDATE SKIP LOCKED`` lets several servers share a
 database. :meth:`sdehub.store.Database.drain_terms` drains everything now (tests, benches).
 
-A new SDE is searchable as soon as it is acknowledged: a search reads the per-term index and,
-for each key asked for that has pending rows, those rows, testing each packed string for every
-term (sdehub.store.history): about 0.4 us per pending row of the key, nothing when it has none
+A new SDE is searchable in its conversations as soon as it is acknowledged: a search reads the
+per-term index and, for each key asked for that has pending rows, those rows, testing each packed
+string for every term (sdehub.store.search_plan): a scan of the key's pending rows within the
+``start`` range, or a probe at one conversation, nothing when the key has none
 (docs/benchmarks.md, "Search").
 """
 
@@ -41,42 +44,43 @@ from sdehub.store.sql import Sql, TableSql, run_many
 from sdehub.store.tables import sde_terms, sde_terms_pending
 
 DRAIN_BATCH: Final = 500
-"""SDEs moved per transaction: about 7,500 per-term rows for the demo's profile SDEs, tens of
-milliseconds, so a write that arrives meanwhile does not wait long."""
+"""Pending rows (an SDE in a conversation) moved per transaction: about 7,500 per-term rows for
+the demo's profile SDEs, tens of milliseconds, so a write that arrives meanwhile does not wait
+long."""
 
-_ADD_TERMS = TableSql(sde_terms).upsert(("account_id", "history_key", "term", "seq"), update=())
+_KEY = ("account_id", "history_key", "term", "created_ms", "conversation_id", "seq")
+_ADD_TERMS = TableSql(sde_terms).upsert(_KEY, update=())
 _DROP_PENDING = Sql(
-    "DELETE FROM sde_terms_pending"
-    " WHERE account_id = :account_id AND history_key = :history_key AND seq = :seq"
+    "DELETE FROM sde_terms_pending WHERE account_id = :account_id"
+    " AND history_key = :history_key AND created_ms = :created_ms"
+    " AND conversation_id = :conversation_id AND seq = :seq"
 )
 
 
 def drain_terms(
     conn: Connection, account_id: str | None = None, *, limit: int = DRAIN_BATCH
 ) -> int:
-    """Move up to ``limit`` pending SDEs' terms to ``sde_terms`` (those of ``account_id``, or of
-    any account when None): returns how many SDEs moved, 0 when none was pending."""
+    """Move up to ``limit`` pending rows' terms to ``sde_terms`` (those of ``account_id``, or of
+    any account when None): returns how many rows (SDE and conversation) moved, 0 when none
+    was pending."""
     p = sde_terms_pending.c
-    oldest = sa.select(p.account_id, p.history_key, p.seq, p.terms)
+    key = (p.account_id, p.history_key, p.created_ms, p.conversation_id, p.seq)
+    oldest = sa.select(*key, p.terms)
     if account_id is not None:
         oldest = oldest.where(p.account_id == account_id)
     # PostgreSQL: several servers may drain the same database; each takes rows no other holds.
-    oldest = oldest.order_by(p.account_id, p.history_key, p.seq).limit(limit)
+    oldest = oldest.order_by(*key).limit(limit)
     found = conn.execute(oldest.with_for_update(skip_locked=True)).all()
     if not found:
         return 0
     rows = sorted(
-        (a, key, term, seq) for a, key, seq, packed in found for term in unpack(packed)
+        (a, k, term, created, c, seq)
+        for a, k, created, c, seq, packed in found
+        for term in unpack(packed)
     )  # in the index's order: neighbouring rows share pages
+    run_many(conn, _ADD_TERMS, [dict(zip(_KEY, row, strict=True)) for row in rows])
     run_many(
-        conn,
-        _ADD_TERMS,
-        [{"account_id": a, "history_key": k, "term": t, "seq": s} for a, k, t, s in rows],
-    )
-    run_many(
-        conn,
-        _DROP_PENDING,
-        [{"account_id": a, "history_key": k, "seq": s} for a, k, s, _ in found],
+        conn, _DROP_PENDING, [dict(zip(_KEY[:2] + _KEY[3:], r[:5], strict=True)) for r in found]
     )
     return len(found)
 
@@ -106,21 +110,26 @@ class Pending:
 
     account_id: str
 
-    def holding(self, match: Match) -> sa.Select[Any]:
-        """The pending SDEs holding the match: the key's pending rows, scanned."""
-        p = sde_terms_pending.c
-        return sa.select(p.seq).where(
-            p.account_id == self.account_id,
-            p.history_key == match.key,
-            *(_instr(p.terms, needle(t)) > 0 for t in sorted(match.terms)),
+    def holding(self, match: Match, start_from: int, start_to: int) -> sa.Select[Any]:
+        """``(created_ms, conversation_id)`` of the conversations started in the range with a
+        pending SDE holding the match: the key's pending rows in the range, scanned."""
+        p = sde_terms_pending.alias("pending")
+        return sa.select(p.c.created_ms, p.c.conversation_id).where(
+            p.c.account_id == self.account_id,
+            p.c.history_key == match.key,
+            p.c.created_ms >= start_from,
+            p.c.created_ms <= start_to,
+            *(_instr(p.c.terms, needle(t)) > 0 for t in sorted(match.terms)),
         )
 
-    def holds(self, match: Match, seq: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-        """The SDE ``seq`` is pending and holds the match (one primary-key probe)."""
+    def holds(self, match: Match, created: Any, conversation_id: Any) -> sa.ColumnElement[bool]:
+        """The conversation (its start and id) has a pending SDE holding the match (a probe of
+        the primary key's prefix)."""
         p = sde_terms_pending.alias("pending")
         return sa.exists().where(
             p.c.account_id == self.account_id,
             p.c.history_key == match.key,
-            p.c.seq == seq,
+            p.c.created_ms == created,
+            p.c.conversation_id == conversation_id,
             *(_instr(p.c.terms, needle(t)) > 0 for t in sorted(match.terms)),
         )
