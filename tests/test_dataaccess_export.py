@@ -29,7 +29,7 @@ from sdehub.model.types import (
     LeadData,
     VisitorError,
 )
-from sdehub.store import Database, accounts, exports, tables
+from sdehub.store import Database, accounts, exports, tables, visits
 from sdehub.store.events import Origin
 from tests.dataaccess_util import check_line, read_file, records
 
@@ -59,12 +59,9 @@ def populate(conn: sa.Connection) -> None:
          VisitorError(error=ErrorData(code="E42", message="oops"))],
         VISIT, now_ms=T0 + 10, window_ms=HOUR,
     )  # fmt: skip
-    conn.execute(
-        sa.insert(tables.visit_pages).values(
-            account_id=ACCOUNT, visitor_id="vis-1", session_id="ses-1", page_id="p-1",
-            first_ms=T0 + 5, last_ms=T0 + 5, entry_points=["https://shop.example/", "sec://Sport"],
-        )
-    )  # fmt: skip
+    visits.put_page(
+        conn, ACCOUNT, "vis-1", "ses-1", "p-1", ["https://shop.example/", "sec://Sport"], T0 + 5
+    )
     conn.execute(
         sa.insert(tables.goal_events).values(
             account_id=ACCOUNT, visitor_id="vis-1", session_id="ses-1", goal_id="g-1",
@@ -202,6 +199,7 @@ def test_sdes_survive_the_export(db: Database, batches: list[list[Any]]) -> None
     def clear(conn: sa.Connection) -> None:
         for table in (
             tables.sde_events,
+            tables.sde_avro_texts,
             tables.sde_terms,
             tables.sde_terms_pending,
             tables.sde_state,

@@ -12,11 +12,12 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub.dataaccess.avrotext import sdes as avro_sdes
 from sdehub.model.merge import Scope, merge_records, rule
 from sdehub.model.provenance import Entry, Provenance, Source
 from sdehub.model.types import Event, wire_type
 from sdehub.store.sql import Sql, TableSql, one, rows, run, run_many, to_json
-from sdehub.store.tables import sde_attributions, sde_events, sde_state
+from sdehub.store.tables import sde_attributions, sde_avro_texts, sde_events, sde_state
 
 ScopeKind = Literal["session", "consumer"]
 SCOPE_RULES: dict[ScopeKind, Scope] = {"session": "chat", "consumer": "messaging"}
@@ -46,10 +47,13 @@ class StoredEvent(NamedTuple):
 EVENTS = TableSql(sde_events)
 STATE = TableSql(sde_state)
 ATTRIBUTIONS = TableSql(sde_attributions)
+AVRO_TEXTS = TableSql(sde_avro_texts)
 _events = msgspec.json.Decoder(Event)
 _provenance = msgspec.json.Decoder(Provenance)
 
 _APPEND = EVENTS.insert(returning="seq")
+_ADD_AVRO_TEXT = AVRO_TEXTS.insert()
+HOUR_MS = 3_600_000
 _EVENT_COLUMNS = (
     "seq", "payload", "authenticated", "source", "actor", "original_ms", "server_ms",
     "consumer_id", "visitor_id", "session_id", "conversation_id",
@@ -105,12 +109,15 @@ def append(
         return []
     given = list(original_ms) if original_ms is not None else [None] * len(records)
     entries = []
+    in_visit = origin.visitor_id is not None and origin.session_id is not None
+    texts = []
     for record, orig in zip(records, given, strict=True):
         original = server_ms if orig is None else orig
+        wire, payload = wire_type(record), to_json(record)
         params = {
             "account_id": account_id,
-            "wire_type": wire_type(record),
-            "payload": to_json(record),
+            "wire_type": wire,
+            "payload": payload,
             "authenticated": origin.authenticated,
             "source": origin.source,
             "actor": origin.actor,
@@ -123,6 +130,13 @@ def append(
             "request_id": origin.request_id,
         }
         seq = int(one(conn, _APPEND, params)[0])
+        if in_visit:
+            texts.append(
+                avro_text_row(
+                    account_id, seq, wire, payload, origin.authenticated,
+                    origin.visitor_id, origin.session_id, server_ms,
+                )
+            )  # fmt: skip
         meta = Provenance(
             seq=seq,
             source=origin.source,
@@ -132,7 +146,32 @@ def append(
             actor=origin.actor,
         )
         entries.append(Entry(record, meta))
+    run_many(conn, _ADD_AVRO_TEXT, texts)
     return entries
+
+
+def avro_text_row(
+    account_id: str,
+    seq: int,
+    wire: str,
+    payload: str,
+    authenticated: Any,
+    visitor_id: str | None,
+    session_id: str | None,
+    server_ms: int,
+) -> dict[str, Any]:
+    """The ``sde_avro_texts`` row of an SDE reported in a visit: its item of the Data Access
+    WebSession line, written from the payload text stored with it (which the export used to
+    decode and write in every hour's file)."""
+    return {
+        "account_id": account_id,
+        "hour_ms": server_ms - server_ms % HOUR_MS,
+        "visitor_id": visitor_id,
+        "session_id": session_id,
+        "seq": seq,
+        "server_ms": server_ms,
+        "avro": avro_sdes.attribute(server_ms, wire, bool(authenticated), payload),
+    }
 
 
 def _stored(row: Any) -> StoredEvent:

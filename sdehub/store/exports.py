@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sdehub.store.sql import Sql, rows
 from sdehub.store.tables import (
     agent_survey_states,
     agent_surveys,
@@ -52,6 +53,55 @@ def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int
         .where(t.visitor_id.is_not(None), t.session_id.is_not(None))
         .order_by(t.seq),
     )
+
+
+# An hour's stored WebSession items (``sde_avro_texts``, ``page_avro_texts``), one row per visit:
+# its items joined in their order, and the first and last time of those. PostgreSQL orders the
+# aggregate as told. SQLite 3.40 has no ORDER BY in group_concat; it concatenates in the order it
+# reads, which is the primary key's here (the hour's rows, visit by visit, each in the order
+# wanted): it reads the key's range and groups as it passes, with no sort (a test checks the plan).
+_AGGREGATE = (
+    "SELECT visitor_id, session_id, {concat}, MIN({at}), MAX({at}) FROM {table}"
+    " WHERE account_id = :account_id AND hour_ms = :hour_ms GROUP BY visitor_id, session_id"
+)
+_SDE_AT = "CASE WHEN avro IS NOT NULL THEN server_ms END"
+WEB_SDE_TEXTS = {
+    "sqlite": Sql(
+        _AGGREGATE.format(concat="group_concat(avro, ',')", at=_SDE_AT, table="sde_avro_texts")
+    ),
+    "postgresql": Sql(
+        _AGGREGATE.format(
+            concat="string_agg(avro, ',' ORDER BY seq)", at=_SDE_AT, table="sde_avro_texts"
+        )
+    ),
+}
+WEB_PAGE_TEXTS = {
+    "sqlite": Sql(
+        _AGGREGATE.format(concat="group_concat(avro, ',')", at="first_ms", table="page_avro_texts")
+    ),
+    "postgresql": Sql(
+        _AGGREGATE.format(
+            concat="string_agg(avro, ',' ORDER BY first_ms, page_id)",
+            at="first_ms",
+            table="page_avro_texts",
+        )
+    ),
+}
+
+
+def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
+    """Per visit with SDEs in the hour starting at ``hour_ms``: ``(visitor_id, session_id,
+    items, first_ms, last_ms)``, the items of the SDEs Data Access carries in log order (None
+    if it carries none of the visit's)."""
+    params = {"account_id": account_id, "hour_ms": hour_ms}
+    return rows(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
+
+
+def web_page_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
+    """Per visit with pages first seen in the hour: ``(visitor_id, session_id, items,
+    first_ms, last_ms)``, the pages by first view then id."""
+    params = {"account_id": account_id, "hour_ms": hour_ms}
+    return rows(conn, WEB_PAGE_TEXTS[conn.dialect.name], params)
 
 
 def goals_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:

@@ -301,6 +301,25 @@ sde_terms_pending = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# A web SDE's item of a Data Access WebSession line (its ``EngagementAttribute``: timestamp and
+# data, as Avro JSON text; NULL for the types Data Access does not carry), written when the SDE
+# is appended. Keyed as an hour's export reads it: the hour's rows visit by visit, each visit's
+# in log order, so the export's query aggregates them in one pass over contiguous rows instead of
+# Python building each (docs/benchmarks.md, "Export"). WITHOUT ROWID on SQLite: the key is the row.
+sde_avro_texts = sa.Table(
+    "sde_avro_texts",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.Column("avro", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "hour_ms", "visitor_id", "session_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
 # Current value of each merge/replace SDE type per scope, maintained with every append.
 # Append types have no current value: their entries are the log itself.
 sde_state = sa.Table(
@@ -382,6 +401,25 @@ visit_pages = sa.Table(
     sa.Column("last_ms", Ms, nullable=False),
     sa.Column("entry_points", JSON, nullable=False),
     sa.PrimaryKeyConstraint("account_id", "visitor_id", "session_id", "page_id"),
+)
+
+# A page's item of a Data Access WebSession line (its ``PageView`` as Avro JSON text), kept
+# with the page (rewritten when its entry points are): as ``sde_avro_texts``, keyed by the hour
+# of its first view, then as the export orders a visit's pages.
+page_avro_texts = sa.Table(
+    "page_avro_texts",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("first_ms", Ms, nullable=False),
+    sa.Column("page_id", Id, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "account_id", "hour_ms", "visitor_id", "session_id", "first_ms", "page_id"
+    ),
+    sqlite_with_rowid=False,
 )
 
 # Engagements offered in a visit: the engagement context an impression event must refer to.

@@ -12,6 +12,20 @@ The text is the generic encoder's to the byte: the tests read every line back wi
 against the shipped schema and encode it again with ``files.encode_line``.
 """
 
-from sdehub.dataaccess.avrotext.lines import engagement_lines, web_session_lines
+from sdehub.dataaccess.avrotext.lines import (
+    VisitText,
+    engagement_lines,
+    page_item,
+    web_session_lines,
+    web_session_lines_from_texts,
+)
+from sdehub.dataaccess.avrotext.sdes import attribute
 
-__all__ = ["engagement_lines", "web_session_lines"]
+__all__ = [
+    "VisitText",
+    "attribute",
+    "engagement_lines",
+    "page_item",
+    "web_session_lines",
+    "web_session_lines_from_texts",
+]

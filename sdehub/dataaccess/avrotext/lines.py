@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
@@ -22,7 +22,8 @@ _encode = msgspec.json.encode
 # --- WebSession lines ----------------------------------------------------------------------------
 
 
-def _page(page: Row) -> str:
+def page_item(page: Row) -> str:
+    """One page's ``PageView`` item of a WebSession line (the store keeps it with the page)."""
     url = NULL
     sections = []
     for point in page["entry_points"] or ():
@@ -133,9 +134,67 @@ def web_session_lines(
             if len(line) > 2:
                 piece(",")
             piece(_PAGES[0] + head + _PAGES[1])
-            piece(",".join([_page(p) for p in visited]))
+            piece(",".join([page_item(p) for p in visited]))
             piece(_CLOSING)
             times += [p["first_ms"] for p in visited]
+        if visit in goals:
+            reached = goals[visit]
+            if len(line) > 2:
+                piece(",")
+            piece(_GOALS[0] + head + _GOALS[1])
+            piece(",".join([_goal(g) for g in reached]))
+            piece(_CLOSING)
+            times += [g["reached_ms"] for g in reached]
+        piece("]}}")
+        line[1] = _span(times)
+        lines.append("".join(line))
+    return lines
+
+
+class VisitText(NamedTuple):
+    """One visit's part of an hour, as the export's queries aggregate it: the items' text joined
+    with commas (None when the visit has no item of the kind, as an SDE Data Access does not
+    carry) and their first and last times."""
+
+    visitor_id: str
+    session_id: str
+    items: str | None
+    first_ms: int | None
+    last_ms: int | None
+
+
+def web_session_lines_from_texts(
+    account_id: str,
+    sde_texts: Iterable[VisitText],
+    page_texts: Iterable[VisitText],
+    goal_rows: Iterable[Row],
+) -> list[str]:
+    """The WebSession lines from the stored items (``sdehub.store.exports.web_sde_texts`` and
+    ``web_page_texts``): the text :func:`web_session_lines` writes from the rows, to the byte,
+    with one row per visit left to Python instead of one per SDE and page."""
+    sdes = {(v[0], v[1]): v for v in sde_texts}
+    pages = {(v[0], v[1]): v for v in page_texts}
+    goals = by_visit(goal_rows)
+    start = _line_start("WebSession", account_id)
+    lines = []
+    for visit in sorted({*sdes, *pages, *goals}):
+        head = header(*visit)
+        line = [start, ""]  # the span goes second, once the times are known
+        piece = line.append
+        times: list[Any] = []
+        found = sdes.get(visit)
+        if found is not None:
+            piece(_ATTRS[0] + head + _ATTRS[1])
+            if found[2] is not None:
+                piece(found[2])
+                times += (found[3], found[4])
+            piece(_CLOSING)
+        found = pages.get(visit)
+        if found is not None:
+            if len(line) > 2:
+                piece(",")
+            piece(_PAGES[0] + head + _PAGES[1] + (found[2] or "") + _CLOSING)
+            times += (found[3], found[4])
         if visit in goals:
             reached = goals[visit]
             if len(line) > 2:

@@ -175,3 +175,11 @@ def data(wire: str, auth: bool, payload: Any) -> str:
         return ""
     prefix, build = found
     return prefix + build(_decode(payload) if isinstance(payload, str) else payload, auth) + "}}}"
+
+
+def attribute(server_ms: int, wire: str, auth: bool, payload: str) -> str | None:
+    """One SDE's ``EngagementAttribute`` item of a WebSession line, from its stored payload text;
+    None for the types Data Access does not carry. The store keeps it when the SDE is appended
+    (``sdehub.store.events``), so an hour's export reads it rather than builds it."""
+    found = data(wire, auth, payload)
+    return f'{{"timestamp":{{"long":{server_ms}}}{found}' if found else None
