@@ -29,12 +29,6 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
         [sessions.agent_body(s, hour_ms, until)]
         for s in exports.agent_sessions_between(conn, account_id, hour_ms, until)
     ]
-    web = avrotext.web_session_lines_from_texts(
-        account_id,
-        exports.web_sde_texts(conn, account_id, hour_ms),
-        exports.web_page_texts(conn, account_id, hour_ms),
-        exports.goals_between(conn, account_id, hour_ms, until),
-    )
     engagement = avrotext.engagement_lines(
         account_id, exports.conversations_closed_between(conn, account_id, hour_ms, until)
     )
@@ -44,10 +38,21 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
     ]
     return {
         "AgentActivity": encode("AgentActivity", account_id, agent),
-        "WebSession": web,
+        "WebSession": web_session_lines(conn, account_id, hour_ms),
         "Engagement": engagement,
         "Survey": encode("Survey", account_id, surveys),
     }
+
+
+def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[str]:
+    """The hour's WebSession lines: its visits' SDE, page and goal items as the store keeps
+    them, joined per visit by the queries."""
+    return avrotext.web_session_lines_from_texts(
+        account_id,
+        exports.web_sde_texts(conn, account_id, hour_ms),
+        exports.web_page_texts(conn, account_id, hour_ms),
+        exports.web_goal_texts(conn, account_id, hour_ms),
+    )
 
 
 def encode(kind: str, account_id: str, lines: list[list[Body]]) -> list[str]:

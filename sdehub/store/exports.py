@@ -88,6 +88,21 @@ WEB_PAGE_TEXTS = {
     ),
 }
 
+WEB_GOAL_TEXTS = {
+    "sqlite": Sql(
+        _AGGREGATE.format(
+            concat="group_concat(avro, ',')", at="reached_ms", table="goal_avro_texts"
+        )
+    ),
+    "postgresql": Sql(
+        _AGGREGATE.format(
+            concat="string_agg(avro, ',' ORDER BY reached_ms, id)",
+            at="reached_ms",
+            table="goal_avro_texts",
+        )
+    ),
+}
+
 
 def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
     """Per visit with SDEs in the hour starting at ``hour_ms``: ``(visitor_id, session_id,
@@ -102,6 +117,13 @@ def web_page_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]
     first_ms, last_ms)``, the pages by first view then id."""
     params = {"account_id": account_id, "hour_ms": hour_ms}
     return rows(conn, WEB_PAGE_TEXTS[conn.dialect.name], params)
+
+
+def web_goal_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
+    """Per visit with goals first reached in the hour: ``(visitor_id, session_id, items,
+    first_ms, last_ms)``, the goals by time reached then id."""
+    params = {"account_id": account_id, "hour_ms": hour_ms}
+    return rows(conn, WEB_GOAL_TEXTS[conn.dialect.name], params)
 
 
 def goals_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:

@@ -488,6 +488,25 @@ sa.Index(
     goal_events.c.session_id,
 )
 
+# A goal's item of a Data Access WebSession line (its ``AchievedGoal`` as Avro JSON text), for
+# the goals exported (first reaches: duplicates are not achievements), written with the goal; as
+# ``sde_avro_texts``, keyed by the hour reached, then as the export orders a visit's goals.
+goal_avro_texts = sa.Table(
+    "goal_avro_texts",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("reached_ms", Ms, nullable=False),
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "account_id", "hour_ms", "visitor_id", "session_id", "reached_ms", "id"
+    ),
+    sqlite_with_rowid=False,
+)
+
 # OAuth 1.0 API keys (Messaging Interactions and the other data APIs). HMAC-SHA1 needs the
 # plaintext secrets to verify a signature, so they are stored as given and never logged. In
 # emulator mode an unknown consumer key is recorded with no secrets (``emulated``) and accepted

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from sdehub.dataaccess.avrotext.lines import page_item
+from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.store.sql import Sql, TableSql, one, rows, run
 from sdehub.store.tables import (
     page_avro_texts,

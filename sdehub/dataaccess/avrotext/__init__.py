@@ -15,10 +15,10 @@ against the shipped schema and encode it again with ``files.encode_line``.
 from sdehub.dataaccess.avrotext.lines import (
     VisitText,
     engagement_lines,
-    page_item,
     web_session_lines,
     web_session_lines_from_texts,
 )
+from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.dataaccess.avrotext.sdes import attribute
 
 __all__ = [

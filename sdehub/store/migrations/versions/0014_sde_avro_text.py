@@ -1,15 +1,15 @@
-"""exports: sde_avro_texts and page_avro_texts, the WebSession items kept as they are recorded
+"""exports: sde_avro_texts, page_avro_texts, goal_avro_texts: WebSession items kept as recorded
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-24
 
-An SDE reported in a visit, and a page, keep their item of the Data Access WebSession line as
-Avro JSON text, keyed as an hour's export reads them (docs/benchmarks.md, "Export"). The rows
-already stored get theirs here, written by the same functions the store now calls when it records
-one: the export reads only these tables, so an hour recorded before this migration exports as it
-did (a fallback for rows without text would have to find them first, with a query over the hour's
-events that no index serves).
+An SDE reported in a visit, a page and a goal reached (first) keep their item of the Data Access
+WebSession line as Avro JSON text, keyed as an hour's export reads them (docs/benchmarks.md,
+"Export"). The rows already stored get theirs here, written by the same functions the store now
+calls when it records one: the export reads only these tables, so an hour recorded before this
+migration exports as it did (a fallback for rows without text would have to find them first, with
+a query over the hour's events that no index serves).
 
 Downgrade drops the tables: the export before this revision reads the events themselves.
 """
@@ -29,6 +29,13 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 2_000
+_PAGE = ("account_id", "visitor_id", "session_id", "page_id", "first_ms")
+_GOAL = ("account_id", "id", "visitor_id", "session_id", "goal_id", "goal_type", "campaign_id",
+         "engagement_id", "value", "reached_ms")  # fmt: skip
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else msgspec.json.decode(text)
 
 
 def _create(name: str, *columns: sa.Column[Any], key: tuple[str, ...]) -> None:
@@ -58,6 +65,7 @@ def _fill(table: str, query: str, row: Callable[[Any], dict[str, Any]]) -> None:
 
 def upgrade() -> None:
     # The store's own row builders: the text is what the export wrote from these rows.
+    from sdehub.store.catalogs import goal_text_row
     from sdehub.store.events import avro_text_row
     from sdehub.store.visits import page_text_row
 
@@ -75,6 +83,13 @@ def upgrade() -> None:
         sa.Column("avro", sa.Text(), nullable=False),
         key=("account_id", "hour_ms", "visitor_id", "session_id", "first_ms", "page_id"),
     )
+    _create(
+        "goal_avro_texts",
+        sa.Column("reached_ms", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("avro", sa.Text(), nullable=False),
+        key=("account_id", "hour_ms", "visitor_id", "session_id", "reached_ms", "id"),
+    )
     _fill(
         "sde_avro_texts",
         "SELECT account_id, seq, wire_type, CAST(payload AS TEXT), authenticated, visitor_id,"
@@ -84,21 +99,20 @@ def upgrade() -> None:
     )
     _fill(
         "page_avro_texts",
-        "SELECT account_id, visitor_id, session_id, page_id, first_ms,"
-        " CAST(entry_points AS TEXT) FROM visit_pages",
+        f"SELECT {', '.join(_PAGE)}, CAST(entry_points AS TEXT) FROM visit_pages",
         lambda r: page_text_row(
-            {
-                "account_id": r[0],
-                "visitor_id": r[1],
-                "session_id": r[2],
-                "page_id": r[3],
-                "first_ms": r[4],
-                "entry_points": msgspec.json.decode(r[5]),
-            }
-        ),  # fmt: skip
+            {**dict(zip(_PAGE, r, strict=False)), "entry_points": loads(r[-1])}
+        ),
+    )
+    _fill(
+        "goal_avro_texts",
+        f"SELECT {', '.join(_GOAL)}, CAST(details AS TEXT) FROM goal_events"
+        " WHERE duplicate = false",
+        lambda r: goal_text_row({**dict(zip(_GOAL, r, strict=False)), "details": loads(r[-1])}),
     )
 
 
 def downgrade() -> None:
+    op.drop_table("goal_avro_texts")
     op.drop_table("page_avro_texts")
     op.drop_table("sde_avro_texts")
