@@ -29,7 +29,7 @@ from sdehub.model.types import (
     LeadData,
     VisitorError,
 )
-from sdehub.store import Database, accounts, exports, tables, visits
+from sdehub.store import Database, accounts, catalogs, exports, tables, visits
 from sdehub.store.events import Origin
 from tests.dataaccess_util import check_line, read_file, records
 
@@ -62,12 +62,13 @@ def populate(conn: sa.Connection) -> None:
     visits.put_page(
         conn, ACCOUNT, "vis-1", "ses-1", "p-1", ["https://shop.example/", "sec://Sport"], T0 + 5
     )
-    conn.execute(
-        sa.insert(tables.goal_events).values(
+    catalogs.add_goal_event(
+        conn,
+        catalogs.GoalEvent(
             account_id=ACCOUNT, visitor_id="vis-1", session_id="ses-1", goal_id="g-1",
             goal_type="purchase", value=99.5, dedup_key="k", duplicate=False, source="monitoring",
             reached_ms=T0 + 20, details={"orderId": "O-1"},
-        )
+        ),
     )  # fmt: skip
     conn.execute(
         sa.insert(tables.conversations).values(

@@ -109,8 +109,8 @@ def append(
         return []
     given = list(original_ms) if original_ms is not None else [None] * len(records)
     entries = []
-    in_visit = origin.visitor_id is not None and origin.session_id is not None
-    texts = []
+    first_seq = 0
+    reported: list[tuple[str, str]] = []  # (wire type, payload) of each, for sde_avro_texts
     for record, orig in zip(records, given, strict=True):
         original = server_ms if orig is None else orig
         wire, payload = wire_type(record), to_json(record)
@@ -130,13 +130,8 @@ def append(
             "request_id": origin.request_id,
         }
         seq = int(one(conn, _APPEND, params)[0])
-        if in_visit:
-            texts.append(
-                avro_text_row(
-                    account_id, seq, wire, payload, origin.authenticated,
-                    origin.visitor_id, origin.session_id, server_ms,
-                )
-            )  # fmt: skip
+        reported.append((wire, payload))
+        first_seq = first_seq or seq
         meta = Provenance(
             seq=seq,
             source=origin.source,
@@ -146,23 +141,34 @@ def append(
             actor=origin.actor,
         )
         entries.append(Entry(record, meta))
-    run_many(conn, _ADD_AVRO_TEXT, texts)
+    if origin.visitor_id is not None and origin.session_id is not None:
+        row = avro_text_row(
+            account_id, first_seq, reported, origin.authenticated,
+            origin.visitor_id, origin.session_id, server_ms,
+        )  # fmt: skip
+        run(conn, _ADD_AVRO_TEXT, row)
     return entries
 
 
 def avro_text_row(
     account_id: str,
     seq: int,
-    wire: str,
-    payload: str,
+    reported: Sequence[tuple[str, str]],
     authenticated: Any,
-    visitor_id: str | None,
-    session_id: str | None,
+    visitor_id: str,
+    session_id: str,
     server_ms: int,
 ) -> dict[str, Any]:
-    """The ``sde_avro_texts`` row of an SDE reported in a visit: its item of the Data Access
-    WebSession line, written from the payload text stored with it (which the export used to
-    decode and write in every hour's file)."""
+    """The ``sde_avro_texts`` row of SDEs appended together in a visit (``seq`` the first's):
+    their items of the Data Access WebSession line, written from the payload text stored with
+    each (which the export used to decode and write in every hour's file). One row for the
+    batch: a report's SDEs cost the writer one more row, not one each."""
+    auth = bool(authenticated)
+    items = [
+        item
+        for wire, payload in reported
+        if (item := avro_sdes.attribute(server_ms, wire, auth, payload)) is not None
+    ]
     return {
         "account_id": account_id,
         "hour_ms": server_ms - server_ms % HOUR_MS,
@@ -170,7 +176,7 @@ def avro_text_row(
         "session_id": session_id,
         "seq": seq,
         "server_ms": server_ms,
-        "avro": avro_sdes.attribute(server_ms, wire, bool(authenticated), payload),
+        "avro": ",".join(items) if items else None,
     }
 
 

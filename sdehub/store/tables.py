@@ -301,11 +301,13 @@ sde_terms_pending = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# A web SDE's item of a Data Access WebSession line (its ``EngagementAttribute``: timestamp and
-# data, as Avro JSON text; NULL for the types Data Access does not carry), written when the SDE
-# is appended. Keyed as an hour's export reads it: the hour's rows visit by visit, each visit's
-# in log order, so the export's query aggregates them in one pass over contiguous rows instead of
-# Python building each (docs/benchmarks.md, "Export"). WITHOUT ROWID on SQLite: the key is the row.
+# The items of a Data Access WebSession line (``EngagementAttribute``: timestamp and data, as Avro
+# JSON text) of the SDEs appended together in a visit (``seq``: the first's), joined with commas;
+# NULL when Data Access carries none of their types. Written when they are appended, one row per
+# append (a report's SDEs are one row). Keyed as an hour's export reads it: the hour's rows visit
+# by visit, each visit's in log order, so the export's query aggregates them in one pass over
+# contiguous rows instead of Python building each item (docs/benchmarks.md, "Export"). WITHOUT
+# ROWID on SQLite: the key is the row.
 sde_avro_texts = sa.Table(
     "sde_avro_texts",
     metadata,

@@ -14,8 +14,8 @@ from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.dataaccess.avrotext.sdes import data as sde_data
 from sdehub.dataaccess.records import NS, as_int, by_visit
 from sdehub.dataaccess.sessions import END_REASONS, FORMATS
-from sdehub.msghist import AGENT_ROLES
 from sdehub.store.exports import Row
+from sdehub.store.history import AGENT_ROLES
 
 _encode = msgspec.json.encode
 

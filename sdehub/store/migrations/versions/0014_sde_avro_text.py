@@ -95,7 +95,7 @@ def upgrade() -> None:
         "SELECT account_id, seq, wire_type, CAST(payload AS TEXT), authenticated, visitor_id,"
         " session_id, server_ms FROM sde_events"
         " WHERE visitor_id IS NOT NULL AND session_id IS NOT NULL",
-        lambda r: avro_text_row(*r),
+        lambda r: avro_text_row(r[0], r[1], [(r[2], r[3])], *r[4:]),
     )
     _fill(
         "page_avro_texts",
