@@ -158,26 +158,47 @@ def _conversation_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
 
 
 def _write_hour(
-    conn: Connection, sdes: list[dict[str, Any]], pages: list[dict[str, Any]],
+    conn: Connection,
+    sdes: list[dict[str, Any]],
+    pages: list[dict[str, Any]],
     goals: list[dict[str, Any]],
 ) -> None:
     """The hour through the store's own writes, in the order a server would receive it."""
     for r in sorted(sdes, key=lambda r: r["server_ms"]):
-        origin = Origin(source="webtag", authenticated=r["authenticated"],
-                        visitor_id=r["visitor_id"], session_id=r["session_id"])
+        origin = Origin(
+            source="webtag",
+            authenticated=r["authenticated"],
+            visitor_id=r["visitor_id"],
+            session_id=r["session_id"],
+        )
         events.append(conn, ACCOUNT, [r["record"]], origin, server_ms=r["server_ms"])
     for p in sorted(pages, key=lambda p: p["first_ms"]):
-        visits.put_page(conn, ACCOUNT, p["visitor_id"], p["session_id"], p["page_id"],
-                        p["entry_points"], p["first_ms"])
+        visits.put_page(
+            conn,
+            ACCOUNT,
+            p["visitor_id"],
+            p["session_id"],
+            p["page_id"],
+            p["entry_points"],
+            p["first_ms"],
+        )
     for g in sorted(goals, key=lambda g: g["reached_ms"]):
-        catalogs.add_goal_event(conn, catalogs.GoalEvent(
-            **{k: v for k, v in g.items() if k != "id"}, dedup_key=str(g["id"]),
-            duplicate=False, source="monitoring"))
+        catalogs.add_goal_event(
+            conn,
+            catalogs.GoalEvent(
+                **{k: v for k, v in g.items() if k != "id"},
+                dedup_key=str(g["id"]),
+                duplicate=False,
+                source="monitoring",
+            ),
+        )
     # fmt: skip
 
 
 def _database(
-    where: Path, sdes: list[dict[str, Any]], pages: list[dict[str, Any]],
+    where: Path,
+    sdes: list[dict[str, Any]],
+    pages: list[dict[str, Any]],
     goals: list[dict[str, Any]],
 ) -> Database:
     db = Database(sqlite_url(where / "export.db"), readers=1)
@@ -209,7 +230,10 @@ def _timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
 
 
 def measure(
-    name: str, exported: Callable[[], bytes], records: int, runs: int,
+    name: str,
+    exported: Callable[[], bytes],
+    records: int,
+    runs: int,
     before: Callable[[], bytes] | None = None,
 ) -> dict[str, Any]:
     exported()  # warm-up: schema compiled, pages cached

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,16 @@ def forget_account(conn: sa.Connection) -> None:
             conn.execute(sa.delete(table).where(table.c.account_id == ACCOUNT))
 
 
+def same_goal_ids(found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A goal's id derives from its row's, which the shared PostgreSQL database numbers after
+    the goals other tests stored: one id for all."""
+    uuid = re.compile(r'"id":\{"string":"[0-9a-f-]{36}"\}')
+    return {
+        kind: [uuid.sub('"id":{"string":"x"}', line) for line in lines]
+        for kind, lines in found.items()
+    }
+
+
 def test_both_backends_write_the_same_lines(db_url: str, tmp_path: Path) -> None:
     """The SDE query hands the payload over as its stored JSON text (PostgreSQL's jsonb writes
     it its own way): the lines do not depend on it."""
@@ -275,8 +286,8 @@ def test_both_backends_write_the_same_lines(db_url: str, tmp_path: Path) -> None
             each.migrate()
             each.write_sync(forget_account)
             each.write_sync(populate)
-        expected = reference.read_sync(lambda c: hour_lines(c, ACCOUNT, T0))
-        assert database.read_sync(lambda c: hour_lines(c, ACCOUNT, T0)) == expected
+        expected = same_goal_ids(reference.read_sync(lambda c: hour_lines(c, ACCOUNT, T0)))
+        assert same_goal_ids(database.read_sync(lambda c: hour_lines(c, ACCOUNT, T0))) == expected
         assert len(expected["WebSession"]) == 1
     finally:
         reference.engine.dispose()

@@ -134,6 +134,9 @@ READS = {
     "agents.transfers_of",
     "exports.sdes_between",
     "exports.goals_between",
+    "exports.web_sde_texts",
+    "exports.web_page_texts",
+    "exports.web_goal_texts",
     "exports.pages_between",
     "exports.conversations_closed_between",
     "exports.surveys_submitted_between",
@@ -204,7 +207,14 @@ RECORD_WRITES = {
     "outcomes.add_submission",
     "widgets.add_revision",
 }
-UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
+# Row builders (no query): the WebSession items the store keeps, from rows it is writing.
+UNSCOPED = {
+    "accounts.list_accounts",
+    "events.session_scope",
+    "events.avro_text_row",
+    "visits.page_text_row",
+    "catalogs.goal_text_row",
+}
 
 VISIT = ("visitor-1", "session-1")
 ARGS: dict[str, Any] = {
@@ -231,6 +241,7 @@ ARGS: dict[str, Any] = {
     "hours": [0, 3_600_000],
     "done_ms": NOW,
     "before_ms": 3_600_000,
+    "hour_ms": NOW - NOW % HOUR_MS,
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 

@@ -9,7 +9,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess.avrotext.goals import goal_item
-from sdehub.store.sql import Sql, TableSql, one, rows, run
+from sdehub.store.sql import Sql, TableSql, from_json, one, rows, run
 from sdehub.store.tables import catalogs, goal_avro_texts, goal_events
 
 
@@ -57,6 +57,9 @@ _REVISIONS = CATALOGS.select(
 )
 _ADD = CATALOGS.insert()
 _ADD_GOAL = GOALS.insert(returning="id")
+# The details come back as stored: the WebSession item is written from what the export used to
+# read back (PostgreSQL's jsonb writes some numbers differently from what it was given).
+_ADD_FIRST_GOAL = Sql(_ADD_GOAL.source + ", {text:details}")
 _ADD_GOAL_TEXT = GOAL_TEXTS.insert()
 _GOALS_OF_VISIT = GOALS.select(
     "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id",
@@ -102,10 +105,12 @@ def add_revision(conn: Connection, revision: Revision) -> None:
 def add_goal_event(conn: Connection, event: GoalEvent) -> int:
     values = msgspec.structs.asdict(event)
     values.pop("id")
-    goal_id = int(one(conn, _ADD_GOAL, GOALS.encode(values))[0])
-    if not event.duplicate:
-        run(conn, _ADD_GOAL_TEXT, goal_text_row({**values, "id": goal_id}))
-    return goal_id
+    if event.duplicate:  # not an achievement: not exported
+        return int(one(conn, _ADD_GOAL, GOALS.encode(values))[0])
+    goal_id, details = one(conn, _ADD_FIRST_GOAL, GOALS.encode(values))
+    stored = {**values, "id": int(goal_id), "details": from_json(details)}
+    run(conn, _ADD_GOAL_TEXT, goal_text_row(stored))
+    return int(goal_id)
 
 
 def goal_text_row(goal: dict[str, Any]) -> dict[str, Any]:

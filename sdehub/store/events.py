@@ -52,6 +52,10 @@ _events = msgspec.json.Decoder(Event)
 _provenance = msgspec.json.Decoder(Provenance)
 
 _APPEND = EVENTS.insert(returning="seq")
+# In a visit the payload comes back as stored too: the WebSession item is written from that text,
+# which PostgreSQL's jsonb may write differently from what it was given (-0.0 is 0.0 there), as
+# the export, which used to read it back, did.
+_APPEND_IN_VISIT = Sql(_APPEND.source + ", {text:payload}")
 _ADD_AVRO_TEXT = AVRO_TEXTS.insert()
 HOUR_MS = 3_600_000
 _EVENT_COLUMNS = (
@@ -110,14 +114,16 @@ def append(
     given = list(original_ms) if original_ms is not None else [None] * len(records)
     entries = []
     first_seq = 0
-    reported: list[tuple[str, str]] = []  # (wire type, payload) of each, for sde_avro_texts
+    in_visit = origin.visitor_id is not None and origin.session_id is not None
+    append = _APPEND_IN_VISIT if in_visit else _APPEND
+    reported: list[tuple[str, str]] = []  # (wire type, stored payload) of each, for the items
     for record, orig in zip(records, given, strict=True):
         original = server_ms if orig is None else orig
-        wire, payload = wire_type(record), to_json(record)
+        wire = wire_type(record)
         params = {
             "account_id": account_id,
             "wire_type": wire,
-            "payload": payload,
+            "payload": to_json(record),
             "authenticated": origin.authenticated,
             "source": origin.source,
             "actor": origin.actor,
@@ -129,9 +135,11 @@ def append(
             "server_ms": server_ms,
             "request_id": origin.request_id,
         }
-        seq = int(one(conn, _APPEND, params)[0])
-        reported.append((wire, payload))
-        first_seq = first_seq or seq
+        row = one(conn, append, params)
+        seq = int(row[0])
+        if in_visit:
+            reported.append((wire, row[1]))
+            first_seq = first_seq or seq
         meta = Provenance(
             seq=seq,
             source=origin.source,
@@ -141,41 +149,35 @@ def append(
             actor=origin.actor,
         )
         entries.append(Entry(record, meta))
-    if origin.visitor_id is not None and origin.session_id is not None:
-        row = avro_text_row(
-            account_id, first_seq, reported, origin.authenticated,
-            origin.visitor_id, origin.session_id, server_ms,
-        )  # fmt: skip
-        run(conn, _ADD_AVRO_TEXT, row)
+    if in_visit:
+        first = {
+            "account_id": account_id, "seq": first_seq, "authenticated": origin.authenticated,
+            "visitor_id": origin.visitor_id, "session_id": origin.session_id,
+            "server_ms": server_ms,
+        }  # fmt: skip
+        run(conn, _ADD_AVRO_TEXT, avro_text_row(first, reported))
     return entries
 
 
-def avro_text_row(
-    account_id: str,
-    seq: int,
-    reported: Sequence[tuple[str, str]],
-    authenticated: Any,
-    visitor_id: str,
-    session_id: str,
-    server_ms: int,
-) -> dict[str, Any]:
-    """The ``sde_avro_texts`` row of SDEs appended together in a visit (``seq`` the first's):
-    their items of the Data Access WebSession line, written from the payload text stored with
-    each (which the export used to decode and write in every hour's file). One row for the
-    batch: a report's SDEs cost the writer one more row, not one each."""
-    auth = bool(authenticated)
+def avro_text_row(first: dict[str, Any], reported: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The ``sde_avro_texts`` row of SDEs appended together in a visit, ``(wire type, payload
+    text)`` each; ``first`` is the first one's ``sde_events`` row (they share all but the type,
+    payload and seq): their items of the Data Access WebSession line, written from the payload
+    text stored with each (which the export used to decode and write in every hour's file). One
+    row for the lot: a report's SDEs cost the writer one more row, not one each."""
+    at, auth = first["server_ms"], bool(first["authenticated"])
     items = [
         item
         for wire, payload in reported
-        if (item := avro_sdes.attribute(server_ms, wire, auth, payload)) is not None
+        if (item := avro_sdes.attribute(at, wire, auth, payload)) is not None
     ]
     return {
-        "account_id": account_id,
-        "hour_ms": server_ms - server_ms % HOUR_MS,
-        "visitor_id": visitor_id,
-        "session_id": session_id,
-        "seq": seq,
-        "server_ms": server_ms,
+        "account_id": first["account_id"],
+        "hour_ms": at - at % HOUR_MS,
+        "visitor_id": first["visitor_id"],
+        "session_id": first["session_id"],
+        "seq": first["seq"],
+        "server_ms": at,
         "avro": ",".join(items) if items else None,
     }
 

@@ -29,6 +29,7 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 2_000
+_SDE = ("account_id", "seq", "authenticated", "visitor_id", "session_id", "server_ms")
 _PAGE = ("account_id", "visitor_id", "session_id", "page_id", "first_ms")
 _GOAL = ("account_id", "id", "visitor_id", "session_id", "goal_id", "goal_type", "campaign_id",
          "engagement_id", "value", "reached_ms")  # fmt: skip
@@ -92,10 +93,9 @@ def upgrade() -> None:
     )
     _fill(
         "sde_avro_texts",
-        "SELECT account_id, seq, wire_type, CAST(payload AS TEXT), authenticated, visitor_id,"
-        " session_id, server_ms FROM sde_events"
+        f"SELECT {', '.join(_SDE)}, wire_type, CAST(payload AS TEXT) FROM sde_events"
         " WHERE visitor_id IS NOT NULL AND session_id IS NOT NULL",
-        lambda r: avro_text_row(r[0], r[1], [(r[2], r[3])], *r[4:]),
+        lambda r: avro_text_row(dict(zip(_SDE, r, strict=False)), [(r[-2], r[-1])]),
     )
     _fill(
         "page_avro_texts",
