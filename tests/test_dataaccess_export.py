@@ -202,6 +202,7 @@ def test_sdes_survive_the_export(db: Database, batches: list[list[Any]]) -> None
         for table in (
             tables.sde_events,
             tables.sde_avro_texts,
+            tables.sde_avro_pending,
             tables.sde_terms,
             tables.sde_terms_pending,
             tables.sde_state,

@@ -5,6 +5,7 @@ store's own writes, and for rows stored before the migration that added the item
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,7 @@ from tests.dataaccess_util import check_line
 from tests.test_avrotext import goal_rows, page_rows, sde_rows
 
 HOUR = files.HOUR_MS
+EXAMPLES = itertools.count(1)
 T0 = 1_767_225_600_000  # an hour's start
 
 
@@ -71,10 +73,16 @@ def lines(db: Database, account_id: str, hour_ms: int = T0) -> tuple[list[str], 
 
 
 def _store_items(
-    conn: sa.Connection, account: str, sdes: list[Any], pages: list[Any], goals: list[Any]
+    conn: sa.Connection,
+    account: str,
+    sdes: list[Any],
+    pages: list[Any],
+    goals: list[Any],
+    moved: int,
 ) -> None:
     """The items of these rows, as the store writes them: consecutive SDEs of a visit sharing a
-    time and authentication are one append (one row)."""
+    time and authentication are one append (one row); the SDE items up to the ``moved``-th
+    append moved to export order (``cluster_sde_texts``), the rest not."""
     runs: list[list[Any]] = []
     for row in sdes:
         key = (row["visitor_id"], row["session_id"], row["server_ms"], row["authenticated"])
@@ -82,10 +90,12 @@ def _store_items(
             runs[-1][1].append(row)
         else:
             runs.append([key, [row]])
-    for _, run in runs:
+    for n, (_, run) in enumerate(runs):
         first = {**run[0], "account_id": account}
         item = events.avro_text_row(first, [(r["wire_type"], r["payload"]) for r in run])
-        conn.execute(sa.insert(tables.sde_avro_texts).values(item))
+        conn.execute(sa.insert(tables.sde_avro_pending).values(item))
+        if n == moved:  # the hour's first items moved to export order, the rest after it
+            exports.cluster_sde_texts(conn, account, T0 + HOUR)
     for page in pages:
         conn.execute(sa.insert(tables.page_avro_texts).values(visits.page_text_row(page)))
     for goal in goals:
@@ -95,13 +105,14 @@ def _store_items(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(sde_rows(), page_rows, goal_rows, st.booleans())
+@given(sde_rows(), page_rows, goal_rows, st.booleans(), st.integers(-1, 12))
 def test_stored_items_give_the_lines_the_rows_gave(
-    db: Database, sdes: Any, pages: Any, goals: Any, shared_times: bool
+    db: Database, sdes: Any, pages: Any, goals: Any, shared_times: bool, moved: int
 ) -> None:
     account = f"acc-{uuid.uuid4().hex[:8]}"
+    base = next(EXAMPLES) * 1000  # seq numbers are the log's: unique across accounts
     for n, row in enumerate(sdes):
-        row["seq"] = n + 1
+        row["seq"] = base + n + 1
         if shared_times:  # SDEs reported together: one append, one row of items
             row["server_ms"] = T0 + n // 3
     # As the store holds them: a page once per visit, under an id (its own text after a number,
@@ -119,7 +130,7 @@ def test_stored_items_give_the_lines_the_rows_gave(
     goals = [{**g, "account_id": account, "id": n + 1} for n, g in enumerate(goals)]
     goals.sort(key=lambda g: (g["reached_ms"], g["id"]))
 
-    db.write_sync(lambda conn: _store_items(conn, account, sdes, pages, goals))
+    db.write_sync(lambda conn: _store_items(conn, account, sdes, pages, goals, moved))
     with db.engine.connect() as conn:
         got = export.web_session_lines(conn, account, T0)
     assert got == avrotext.web_session_lines(account, sdes, pages, goals)
@@ -193,15 +204,35 @@ def _written(conn: sa.Connection, account: str) -> None:
     )
 
 
+def _late_cart(conn: sa.Connection) -> None:
+    record(conn, "acc-1", [_cart("late", 2.0)], _visit("v-1", 'sé"\\s\n'), now_ms=T0 + 1,
+           window_ms=HOUR)  # fmt: skip
+
+
 def test_the_store_keeps_what_the_export_wrote_from_the_rows(db: Database) -> None:
     db.write_sync(lambda conn: _written(conn, "acc-1"))
     db.write_sync(lambda conn: _written(conn, "acc-2"))  # another account: not in acc-1's file
-    for hour in (T0 - HOUR, T0, T0 + HOUR):
-        now, before = lines(db, "acc-1", hour)
-        assert now == before
-        for line in now:
-            check_line(line)
-            assert "acc-2" not in line
+    hours = (T0 - HOUR, T0, T0 + HOUR)
+    # As recorded (the SDE items pending), after the exporter's move of the closed hours, and
+    # with an SDE of a moved hour arriving late.
+    for step in ("pending", "moved", "late"):
+        if step == "moved":
+            db.write_sync(lambda conn: exports.cluster_sde_texts(conn, "acc-1", T0 + HOUR))
+        if step == "late":
+            db.write_sync(_late_cart)
+        with db.engine.connect() as conn:
+            pending = conn.execute(
+                sa.select(sa.func.count()).select_from(tables.sde_avro_pending)
+                .where(tables.sde_avro_pending.c.account_id == "acc-1")
+                .where(tables.sde_avro_pending.c.hour_ms == T0)
+            ).scalar()  # fmt: skip
+        assert pending == {"pending": 6, "moved": 0, "late": 1}[step]
+        for hour in hours:
+            now, before = lines(db, "acc-1", hour)
+            assert now == before
+            for line in now:
+                check_line(line)
+                assert "acc-2" not in line
     now, _ = lines(db, "acc-1")
     assert len(now) == 6  # v-1's two visits, v-2, v-3, v-4 and v-5
     assert '"sections":{"array":["new"]}' in "".join(now)  # the page's entry points, replaced

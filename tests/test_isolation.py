@@ -178,6 +178,7 @@ WRITES = {
     "agents.leave",
     "exports.mark_exported",
     "exports.forget_exported",
+    "exports.cluster_sde_texts",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -582,6 +583,7 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "agents.assign": agents.assign(conn, a, "conv-queue", "user-2", NOW + 80),
         "exports.mark_exported": exports.mark_exported(conn, a, [HOUR_MS], NOW + 80),
         "exports.forget_exported": exports.forget_exported(conn, a, 1),
+        "exports.cluster_sde_texts": exports.cluster_sde_texts(conn, a, NOW + 10 * HOUR_MS),
     }
 
 

@@ -17,7 +17,7 @@ from sdehub.model.merge import Scope, merge_records, rule
 from sdehub.model.provenance import Entry, Provenance, Source
 from sdehub.model.types import Event, wire_type
 from sdehub.store.sql import Sql, TableSql, one, rows, run, run_many, to_json
-from sdehub.store.tables import sde_attributions, sde_avro_texts, sde_events, sde_state
+from sdehub.store.tables import sde_attributions, sde_avro_pending, sde_events, sde_state
 
 ScopeKind = Literal["session", "consumer"]
 SCOPE_RULES: dict[ScopeKind, Scope] = {"session": "chat", "consumer": "messaging"}
@@ -47,7 +47,7 @@ class StoredEvent(NamedTuple):
 EVENTS = TableSql(sde_events)
 STATE = TableSql(sde_state)
 ATTRIBUTIONS = TableSql(sde_attributions)
-AVRO_TEXTS = TableSql(sde_avro_texts)
+AVRO_PENDING = TableSql(sde_avro_pending)
 _events = msgspec.json.Decoder(Event)
 _provenance = msgspec.json.Decoder(Provenance)
 
@@ -56,7 +56,7 @@ _APPEND = EVENTS.insert(returning="seq")
 # which PostgreSQL's jsonb may write differently from what it was given (-0.0 is 0.0 there), as
 # the export, which used to read it back, did.
 _APPEND_IN_VISIT = Sql(_APPEND.source + ", {text:payload}")
-_ADD_AVRO_TEXT = AVRO_TEXTS.insert()
+_ADD_AVRO_TEXT = AVRO_PENDING.insert()
 HOUR_MS = 3_600_000
 _EVENT_COLUMNS = (
     "seq", "payload", "authenticated", "source", "actor", "original_ms", "server_ms",
@@ -160,11 +160,12 @@ def append(
 
 
 def avro_text_row(first: dict[str, Any], reported: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """The ``sde_avro_texts`` row of SDEs appended together in a visit, ``(wire type, payload
-    text)`` each; ``first`` is the first one's ``sde_events`` row (they share all but the type,
-    payload and seq): their items of the Data Access WebSession line, written from the payload
-    text stored with each (which the export used to decode and write in every hour's file). One
-    row for the lot: a report's SDEs cost the writer one more row, not one each."""
+    """The ``sde_avro_pending`` (then ``sde_avro_texts``) row of SDEs appended together in a
+    visit, ``(wire type, payload text)`` each; ``first`` is the first one's ``sde_events`` row
+    (they share all but the type, payload and seq): their items of the Data Access WebSession
+    line, written from the payload text stored with each (which the export used to decode and
+    write in every hour's file). One row for the lot: a report's SDEs cost the writer one more
+    row, not one each."""
     at, auth = first["server_ms"], bool(first["authenticated"])
     items = [
         item

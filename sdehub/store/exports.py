@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sdehub.store.sql import Sql, rows
+from sdehub.store.sql import Sql, rows, run
 from sdehub.store.tables import (
     agent_survey_states,
     agent_surveys,
@@ -64,6 +64,7 @@ _AGGREGATE = (
     "SELECT visitor_id, session_id, {concat}, MIN({at}), MAX({at}) FROM {table}"
     " WHERE account_id = :account_id AND hour_ms = :hour_ms GROUP BY visitor_id, session_id"
 )
+_OF_HOUR = " WHERE account_id = :account_id AND hour_ms = :hour_ms"
 _SDE_AT = "CASE WHEN avro IS NOT NULL THEN server_ms END"
 WEB_SDE_TEXTS = {
     "sqlite": Sql(
@@ -104,12 +105,56 @@ WEB_GOAL_TEXTS = {
 }
 
 
+_ITEM_ROWS = "SELECT seq, visitor_id, session_id, server_ms, avro FROM {table}" + _OF_HOUR
+_PENDING_ROWS = Sql(_ITEM_ROWS.format(table="sde_avro_pending"))
+_CLUSTERED_ROWS = Sql(_ITEM_ROWS.format(table="sde_avro_texts"))
+_COLUMNS = "account_id, hour_ms, visitor_id, session_id, seq, server_ms, avro"
+_CLOSED = " WHERE account_id = :account_id AND hour_ms < :before_ms"
+_CLUSTER = Sql(
+    f"INSERT INTO sde_avro_texts ({_COLUMNS}) SELECT {_COLUMNS} FROM sde_avro_pending{_CLOSED}"
+    " ORDER BY hour_ms, visitor_id, session_id, seq"
+)
+_CLUSTERED = Sql("DELETE FROM sde_avro_pending" + _CLOSED)
+
+
+def cluster_sde_texts(conn: Connection, account_id: str, before_ms: int) -> None:
+    """Move the items of SDEs reported before ``before_ms`` (whole hours: the exporter gives the
+    current hour's start) from ``sde_avro_pending`` to ``sde_avro_texts``, in the order an
+    export reads them: one statement, appending each hour's range in key order."""
+    params = {"account_id": account_id, "before_ms": before_ms}
+    run(conn, _CLUSTER, params)
+    run(conn, _CLUSTERED, params)
+
+
 def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
     """Per visit with SDEs in the hour starting at ``hour_ms``: ``(visitor_id, session_id,
     items, first_ms, last_ms)``, the items of the SDEs Data Access carries in log order (None
-    if it carries none of the visit's)."""
+    if it carries none of the visit's).
+
+    The query joins them when the hour's items have all been moved to ``sde_avro_texts``
+    (:func:`cluster_sde_texts`, which the exporter runs first); otherwise (an hour not closed,
+    or exported without the move) its rows are joined here."""
     params = {"account_id": account_id, "hour_ms": hour_ms}
-    return rows(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
+    waiting = rows(conn, _PENDING_ROWS, params)
+    if not waiting:
+        return rows(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
+    found = sorted(rows(conn, _CLUSTERED_ROWS, params) + waiting, key=lambda r: r[0])
+    visits: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
+    for _, visitor_id, session_id, server_ms, avro in found:
+        items, times = visits.setdefault((visitor_id, session_id), ([], []))
+        if avro is not None:
+            items.append(avro)
+            times.append(server_ms)
+    return [
+        (
+            v,
+            s,
+            ",".join(items) if items else None,
+            min(times, default=None),
+            max(times, default=None),
+        )
+        for (v, s), (items, times) in visits.items()
+    ]
 
 
 def web_page_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:

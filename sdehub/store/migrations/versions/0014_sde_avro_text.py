@@ -1,4 +1,4 @@
-"""exports: sde_avro_texts, page_avro_texts, goal_avro_texts: WebSession items kept as recorded
+"""exports: sde_avro_texts (and _pending), page_avro_texts, goal_avro_texts: WebSession items
 
 Revision ID: 0014
 Revises: 0013
@@ -6,7 +6,8 @@ Create Date: 2026-11-24
 
 An SDE reported in a visit, a page and a goal reached (first) keep their item of the Data Access
 WebSession line as Avro JSON text, keyed as an hour's export reads them (docs/benchmarks.md,
-"Export"). The rows already stored get theirs here, written by the same functions the store now
+"Export"; an SDE's go to sde_avro_pending first, tables.py says why). The rows already stored
+get theirs here, written by the same functions the store now
 calls when it records one: the export reads only these tables, so an hour recorded before this
 migration exports as it did (a fallback for rows without text would have to find them first, with
 a query over the hour's events that no index serves).
@@ -77,6 +78,18 @@ def upgrade() -> None:
         sa.Column("avro", sa.Text(), nullable=True),
         key=("account_id", "hour_ms", "visitor_id", "session_id", "seq"),
     )
+    op.create_table(
+        "sde_avro_pending",
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("account_id", sa.String(length=128), nullable=False),
+        sa.Column("hour_ms", sa.BigInteger(), nullable=False),
+        sa.Column("visitor_id", sa.String(length=128), nullable=False),
+        sa.Column("session_id", sa.String(length=128), nullable=False),
+        sa.Column("server_ms", sa.BigInteger(), nullable=False),
+        sa.Column("avro", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("seq"),
+    )
+    op.create_index("ix_sde_avro_pending_hour", "sde_avro_pending", ["account_id", "hour_ms"])
     _create(
         "page_avro_texts",
         sa.Column("first_ms", sa.BigInteger(), nullable=False),
@@ -114,5 +127,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("goal_avro_texts")
+    op.drop_index("ix_sde_avro_pending_hour", table_name="sde_avro_pending")
+    op.drop_table("sde_avro_pending")
     op.drop_table("page_avro_texts")
     op.drop_table("sde_avro_texts")
