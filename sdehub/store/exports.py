@@ -55,11 +55,12 @@ def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int
     )
 
 
-# An hour's stored WebSession items (``sde_avro_texts``, ``page_avro_texts``), one row per visit:
-# its items joined in their order, and the first and last time of those. PostgreSQL orders the
-# aggregate as told. SQLite 3.40 has no ORDER BY in group_concat; it concatenates in the order it
-# reads, which is the primary key's here (the hour's rows, visit by visit, each in the order
-# wanted): it reads the key's range and groups as it passes, with no sort (a test checks the plan).
+# An hour's stored WebSession items (``sde_avro_texts``, ``page_avro_texts``,
+# ``goal_avro_texts``), one row per visit: its items joined in their order, and the first and
+# last time of those. PostgreSQL orders the aggregate as told. SQLite 3.40 has no ORDER BY in
+# group_concat; it concatenates in the order it reads, which is the primary key's here (the
+# hour's rows, visit by visit, each in the order wanted): it reads the key's range and groups as
+# it passes, with no sort (a test checks the plan).
 _AGGREGATE = (
     "SELECT visitor_id, session_id, {concat}, MIN({at}), MAX({at}) FROM {table}"
     " WHERE account_id = :account_id AND hour_ms = :hour_ms GROUP BY visitor_id, session_id"
@@ -138,7 +139,9 @@ def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
     waiting = rows(conn, _PENDING_ROWS, params)
     if not waiting:
         return rows(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
-    found = sorted(rows(conn, _CLUSTERED_ROWS, params) + waiting, key=lambda r: r[0])
+    # By seq, once each: a move committing between the two reads shows its rows in both.
+    by_seq = {r[0]: r for r in (*rows(conn, _CLUSTERED_ROWS, params), *waiting)}
+    found = [by_seq[seq] for seq in sorted(by_seq)]
     visits: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
     for _, visitor_id, session_id, server_ms, avro in found:
         items, times = visits.setdefault((visitor_id, session_id), ([], []))
