@@ -233,8 +233,9 @@ def export(
     from rich.console import Console
     from rich.progress import Progress
 
+    from sdehub.dataaccess.files import HOUR_MS
     from sdehub.dataaccess.scheduler import export_one, hours_between
-    from sdehub.store import Database
+    from sdehub.store import Database, exports
     from sdehub.store import accounts as store
 
     settings = load_settings(db, settings_pairs)
@@ -252,6 +253,13 @@ def export(
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("exporting", total=len(hours) * len(chosen))
             for account_id in chosen:
+                if hours:  # as the server's exporter: the SDE items in export order first
+                    until = hours[-1] + HOUR_MS
+                    database.write_sync(
+                        functools.partial(
+                            exports.cluster_sde_texts, account_id=account_id, before_ms=until
+                        )
+                    )
                 for hour in hours:
                     paths = database.read_sync(
                         functools.partial(export_one, account_id, hour, settings.export_path)

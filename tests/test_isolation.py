@@ -134,6 +134,9 @@ READS = {
     "agents.transfers_of",
     "exports.sdes_between",
     "exports.goals_between",
+    "exports.web_sde_texts",
+    "exports.web_page_texts",
+    "exports.web_goal_texts",
     "exports.pages_between",
     "exports.conversations_closed_between",
     "exports.surveys_submitted_between",
@@ -175,6 +178,7 @@ WRITES = {
     "agents.leave",
     "exports.mark_exported",
     "exports.forget_exported",
+    "exports.cluster_sde_texts",
 }
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
@@ -204,7 +208,14 @@ RECORD_WRITES = {
     "outcomes.add_submission",
     "widgets.add_revision",
 }
-UNSCOPED = {"accounts.list_accounts", "events.session_scope"}
+# Row builders (no query): the WebSession items the store keeps, from rows it is writing.
+UNSCOPED = {
+    "accounts.list_accounts",
+    "events.session_scope",
+    "events.avro_text_row",
+    "visits.page_text_row",
+    "catalogs.goal_text_row",
+}
 
 VISIT = ("visitor-1", "session-1")
 ARGS: dict[str, Any] = {
@@ -231,6 +242,7 @@ ARGS: dict[str, Any] = {
     "hours": [0, 3_600_000],
     "done_ms": NOW,
     "before_ms": 3_600_000,
+    "hour_ms": NOW - NOW % HOUR_MS,
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -571,6 +583,7 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
         "agents.assign": agents.assign(conn, a, "conv-queue", "user-2", NOW + 80),
         "exports.mark_exported": exports.mark_exported(conn, a, [HOUR_MS], NOW + 80),
         "exports.forget_exported": exports.forget_exported(conn, a, 1),
+        "exports.cluster_sde_texts": exports.cluster_sde_texts(conn, a, NOW + 10 * HOUR_MS),
     }
 
 

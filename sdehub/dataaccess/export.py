@@ -21,19 +21,14 @@ Body = tuple[dict[str, Any], list[int]]
 def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, list[str]]:
     """The Avro JSON lines of each data type for the hour starting at ``hour_ms``.
 
-    WebSession and Engagement, most of the bytes, are written as text straight from the rows
-    (``avrotext``); the other two go through records and the generic encoder."""
+    WebSession and Engagement, most of the bytes, are written as text (``avrotext``): a
+    WebSession line from its SDEs' and pages' items, which the store keeps as they are recorded
+    and the query joins per visit; the other two go through records and the generic encoder."""
     until = hour_ms + files.HOUR_MS
     agent = [
         [sessions.agent_body(s, hour_ms, until)]
         for s in exports.agent_sessions_between(conn, account_id, hour_ms, until)
     ]
-    web = avrotext.web_session_lines(
-        account_id,
-        exports.sdes_between(conn, account_id, hour_ms, until),
-        exports.pages_between(conn, account_id, hour_ms, until),
-        exports.goals_between(conn, account_id, hour_ms, until),
-    )
     engagement = avrotext.engagement_lines(
         account_id, exports.conversations_closed_between(conn, account_id, hour_ms, until)
     )
@@ -43,10 +38,21 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
     ]
     return {
         "AgentActivity": encode("AgentActivity", account_id, agent),
-        "WebSession": web,
+        "WebSession": web_session_lines(conn, account_id, hour_ms),
         "Engagement": engagement,
         "Survey": encode("Survey", account_id, surveys),
     }
+
+
+def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[str]:
+    """The hour's WebSession lines: its visits' SDE, page and goal items as the store keeps
+    them, joined per visit by the queries."""
+    return avrotext.web_session_lines_from_texts(
+        account_id,
+        exports.web_sde_texts(conn, account_id, hour_ms),
+        exports.web_page_texts(conn, account_id, hour_ms),
+        exports.web_goal_texts(conn, account_id, hour_ms),
+    )
 
 
 def encode(kind: str, account_id: str, lines: list[list[Body]]) -> list[str]:

@@ -57,6 +57,8 @@ class Exporter:
             lambda c: exports.exported_hours(c, account_id, floor_hour(horizon), now)
         )
         hours = pending_hours(now, first_ms, self.retention_ms, done)
+        if hours:  # the closed hours' SDE items, in the order the export reads them
+            await self.db.write(exports.cluster_sde_texts, account_id, floor_hour(now))
         for hour in hours:
             await self.db.read(functools.partial(export_one, account_id, hour, self.root))
         await self.db.write(exports.mark_exported, account_id, hours, now)

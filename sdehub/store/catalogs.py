@@ -8,8 +8,9 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from sdehub.store.sql import Sql, TableSql, one, rows, run
-from sdehub.store.tables import catalogs, goal_events
+from sdehub.dataaccess.avrotext.goals import goal_item
+from sdehub.store.sql import Sql, TableSql, from_json, one, rows, run
+from sdehub.store.tables import catalogs, goal_avro_texts, goal_events
 
 
 class Revision(msgspec.Struct, kw_only=True):
@@ -43,6 +44,8 @@ class GoalEvent(msgspec.Struct, kw_only=True):
 
 CATALOGS = TableSql(catalogs)
 GOALS = TableSql(goal_events)
+GOAL_TEXTS = TableSql(goal_avro_texts)
+HOUR_MS = 3_600_000
 
 _LATEST = CATALOGS.select("account_id = :account_id", "ORDER BY revision DESC LIMIT 1")
 _LATEST_NUMBER = Sql("SELECT MAX(revision) FROM catalogs WHERE account_id = :account_id")
@@ -54,6 +57,10 @@ _REVISIONS = CATALOGS.select(
 )
 _ADD = CATALOGS.insert()
 _ADD_GOAL = GOALS.insert(returning="id")
+# The details come back as stored: the WebSession item is written from what the export used to
+# read back (PostgreSQL's jsonb writes some numbers differently from what it was given).
+_ADD_FIRST_GOAL = Sql(_ADD_GOAL.source + ", {text:details}")
+_ADD_GOAL_TEXT = GOAL_TEXTS.insert()
 _GOALS_OF_VISIT = GOALS.select(
     "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id",
     "ORDER BY id",
@@ -98,7 +105,27 @@ def add_revision(conn: Connection, revision: Revision) -> None:
 def add_goal_event(conn: Connection, event: GoalEvent) -> int:
     values = msgspec.structs.asdict(event)
     values.pop("id")
-    return int(one(conn, _ADD_GOAL, GOALS.encode(values))[0])
+    if event.duplicate:  # not an achievement: not exported
+        return int(one(conn, _ADD_GOAL, GOALS.encode(values))[0])
+    goal_id, details = one(conn, _ADD_FIRST_GOAL, GOALS.encode(values))
+    stored = {**values, "id": int(goal_id), "details": from_json(details)}
+    run(conn, _ADD_GOAL_TEXT, goal_text_row(stored))
+    return int(goal_id)
+
+
+def goal_text_row(goal: dict[str, Any]) -> dict[str, Any]:
+    """The ``goal_avro_texts`` row of a goal reached first (a ``goal_events`` row, details
+    decoded): its item of the Data Access WebSession line."""
+    reached = goal["reached_ms"]
+    return {
+        "account_id": goal["account_id"],
+        "hour_ms": reached - reached % HOUR_MS,
+        "visitor_id": goal["visitor_id"],
+        "session_id": goal["session_id"],
+        "reached_ms": reached,
+        "id": goal["id"],
+        "avro": goal_item(goal),
+    }
 
 
 def goals_of_visit(

@@ -12,11 +12,12 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub.dataaccess.avrotext import sdes as avro_sdes
 from sdehub.model.merge import Scope, merge_records, rule
 from sdehub.model.provenance import Entry, Provenance, Source
 from sdehub.model.types import Event, wire_type
 from sdehub.store.sql import Sql, TableSql, one, rows, run, run_many, to_json
-from sdehub.store.tables import sde_attributions, sde_events, sde_state
+from sdehub.store.tables import sde_attributions, sde_avro_pending, sde_events, sde_state
 
 ScopeKind = Literal["session", "consumer"]
 SCOPE_RULES: dict[ScopeKind, Scope] = {"session": "chat", "consumer": "messaging"}
@@ -46,10 +47,17 @@ class StoredEvent(NamedTuple):
 EVENTS = TableSql(sde_events)
 STATE = TableSql(sde_state)
 ATTRIBUTIONS = TableSql(sde_attributions)
+AVRO_PENDING = TableSql(sde_avro_pending)
 _events = msgspec.json.Decoder(Event)
 _provenance = msgspec.json.Decoder(Provenance)
 
 _APPEND = EVENTS.insert(returning="seq")
+# In a visit the payload comes back as stored too: the WebSession item is written from that text,
+# which PostgreSQL's jsonb may write differently from what it was given (-0.0 is 0.0 there), as
+# the export, which used to read it back, did.
+_APPEND_IN_VISIT = Sql(_APPEND.source + ", {text:payload}")
+_ADD_AVRO_TEXT = AVRO_PENDING.insert()
+HOUR_MS = 3_600_000
 _EVENT_COLUMNS = (
     "seq", "payload", "authenticated", "source", "actor", "original_ms", "server_ms",
     "consumer_id", "visitor_id", "session_id", "conversation_id",
@@ -105,11 +113,16 @@ def append(
         return []
     given = list(original_ms) if original_ms is not None else [None] * len(records)
     entries = []
+    first_seq = 0
+    in_visit = origin.visitor_id is not None and origin.session_id is not None
+    append = _APPEND_IN_VISIT if in_visit else _APPEND
+    reported: list[tuple[str, str]] = []  # (wire type, stored payload) of each, for the items
     for record, orig in zip(records, given, strict=True):
         original = server_ms if orig is None else orig
+        wire = wire_type(record)
         params = {
             "account_id": account_id,
-            "wire_type": wire_type(record),
+            "wire_type": wire,
             "payload": to_json(record),
             "authenticated": origin.authenticated,
             "source": origin.source,
@@ -122,7 +135,11 @@ def append(
             "server_ms": server_ms,
             "request_id": origin.request_id,
         }
-        seq = int(one(conn, _APPEND, params)[0])
+        row = one(conn, append, params)
+        seq = int(row[0])
+        if in_visit:
+            reported.append((wire, row[1]))
+            first_seq = first_seq or seq
         meta = Provenance(
             seq=seq,
             source=origin.source,
@@ -132,7 +149,38 @@ def append(
             actor=origin.actor,
         )
         entries.append(Entry(record, meta))
+    if in_visit:
+        first = {
+            "account_id": account_id, "seq": first_seq, "authenticated": origin.authenticated,
+            "visitor_id": origin.visitor_id, "session_id": origin.session_id,
+            "server_ms": server_ms,
+        }  # fmt: skip
+        run(conn, _ADD_AVRO_TEXT, avro_text_row(first, reported))
     return entries
+
+
+def avro_text_row(first: dict[str, Any], reported: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The ``sde_avro_pending`` (then ``sde_avro_texts``) row of SDEs appended together in a
+    visit, ``(wire type, payload text)`` each; ``first`` is the first one's ``sde_events`` row
+    (they share all but the type, payload and seq): their items of the Data Access WebSession
+    line, written from the payload text stored with each (which the export used to decode and
+    write in every hour's file). One row for the lot: a report's SDEs cost the writer one more
+    row, not one each."""
+    at, auth = first["server_ms"], bool(first["authenticated"])
+    items = [
+        item
+        for wire, payload in reported
+        if (item := avro_sdes.attribute(at, wire, auth, payload)) is not None
+    ]
+    return {
+        "account_id": first["account_id"],
+        "hour_ms": at - at % HOUR_MS,
+        "visitor_id": first["visitor_id"],
+        "session_id": first["session_id"],
+        "seq": first["seq"],
+        "server_ms": at,
+        "avro": ",".join(items) if items else None,
+    }
 
 
 def _stored(row: Any) -> StoredEvent:

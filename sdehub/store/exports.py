@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sdehub.store.sql import Sql, rows, run
 from sdehub.store.tables import (
     agent_survey_states,
     agent_surveys,
@@ -52,6 +53,125 @@ def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int
         .where(t.visitor_id.is_not(None), t.session_id.is_not(None))
         .order_by(t.seq),
     )
+
+
+# An hour's stored WebSession items (``sde_avro_texts``, ``page_avro_texts``,
+# ``goal_avro_texts``), one row per visit: its items joined in their order, and the first and
+# last time of those. PostgreSQL orders the aggregate as told. SQLite 3.40 has no ORDER BY in
+# group_concat; it concatenates in the order it reads, which is the primary key's here (the
+# hour's rows, visit by visit, each in the order wanted): it reads the key's range and groups as
+# it passes, with no sort (a test checks the plan).
+_AGGREGATE = (
+    "SELECT visitor_id, session_id, {concat}, MIN({at}), MAX({at}) FROM {table}"
+    " WHERE account_id = :account_id AND hour_ms = :hour_ms GROUP BY visitor_id, session_id"
+)
+_OF_HOUR = " WHERE account_id = :account_id AND hour_ms = :hour_ms"
+_SDE_AT = "CASE WHEN avro IS NOT NULL THEN server_ms END"
+WEB_SDE_TEXTS = {
+    "sqlite": Sql(
+        _AGGREGATE.format(concat="group_concat(avro, ',')", at=_SDE_AT, table="sde_avro_texts")
+    ),
+    "postgresql": Sql(
+        _AGGREGATE.format(
+            concat="string_agg(avro, ',' ORDER BY seq)", at=_SDE_AT, table="sde_avro_texts"
+        )
+    ),
+}
+WEB_PAGE_TEXTS = {
+    "sqlite": Sql(
+        _AGGREGATE.format(concat="group_concat(avro, ',')", at="first_ms", table="page_avro_texts")
+    ),
+    "postgresql": Sql(
+        _AGGREGATE.format(
+            concat="string_agg(avro, ',' ORDER BY first_ms, page_id)",
+            at="first_ms",
+            table="page_avro_texts",
+        )
+    ),
+}
+
+WEB_GOAL_TEXTS = {
+    "sqlite": Sql(
+        _AGGREGATE.format(
+            concat="group_concat(avro, ',')", at="reached_ms", table="goal_avro_texts"
+        )
+    ),
+    "postgresql": Sql(
+        _AGGREGATE.format(
+            concat="string_agg(avro, ',' ORDER BY reached_ms, id)",
+            at="reached_ms",
+            table="goal_avro_texts",
+        )
+    ),
+}
+
+
+_ITEM_ROWS = "SELECT seq, visitor_id, session_id, server_ms, avro FROM {table}" + _OF_HOUR
+_PENDING_ROWS = Sql(_ITEM_ROWS.format(table="sde_avro_pending"))
+_CLUSTERED_ROWS = Sql(_ITEM_ROWS.format(table="sde_avro_texts"))
+_COLUMNS = "account_id, hour_ms, visitor_id, session_id, seq, server_ms, avro"
+_CLOSED = " WHERE account_id = :account_id AND hour_ms < :before_ms"
+_CLUSTER = Sql(
+    f"INSERT INTO sde_avro_texts ({_COLUMNS}) SELECT {_COLUMNS} FROM sde_avro_pending{_CLOSED}"
+    " ORDER BY hour_ms, visitor_id, session_id, seq"
+)
+_CLUSTERED = Sql("DELETE FROM sde_avro_pending" + _CLOSED)
+
+
+def cluster_sde_texts(conn: Connection, account_id: str, before_ms: int) -> None:
+    """Move the items of SDEs reported before ``before_ms`` (whole hours: the exporter gives the
+    current hour's start) from ``sde_avro_pending`` to ``sde_avro_texts``, in the order an
+    export reads them: one statement, appending each hour's range in key order."""
+    params = {"account_id": account_id, "before_ms": before_ms}
+    run(conn, _CLUSTER, params)
+    run(conn, _CLUSTERED, params)
+
+
+def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
+    """Per visit with SDEs in the hour starting at ``hour_ms``: ``(visitor_id, session_id,
+    items, first_ms, last_ms)``, the items of the SDEs Data Access carries in log order (None
+    if it carries none of the visit's).
+
+    The query joins them when the hour's items have all been moved to ``sde_avro_texts``
+    (:func:`cluster_sde_texts`, which the exporter runs first); otherwise (an hour not closed,
+    or exported without the move) its rows are joined here."""
+    params = {"account_id": account_id, "hour_ms": hour_ms}
+    waiting = rows(conn, _PENDING_ROWS, params)
+    if not waiting:
+        return rows(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
+    # By seq, once each: a move committing between the two reads shows its rows in both.
+    by_seq = {r[0]: r for r in (*rows(conn, _CLUSTERED_ROWS, params), *waiting)}
+    found = [by_seq[seq] for seq in sorted(by_seq)]
+    visits: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
+    for _, visitor_id, session_id, server_ms, avro in found:
+        items, times = visits.setdefault((visitor_id, session_id), ([], []))
+        if avro is not None:
+            items.append(avro)
+            times.append(server_ms)
+    return [
+        (
+            v,
+            s,
+            ",".join(items) if items else None,
+            min(times, default=None),
+            max(times, default=None),
+        )
+        for (v, s), (items, times) in visits.items()
+    ]
+
+
+def web_page_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
+    """Per visit with pages first seen in the hour: ``(visitor_id, session_id, items,
+    first_ms, last_ms)``, the pages by first view then id."""
+    params = {"account_id": account_id, "hour_ms": hour_ms}
+    return rows(conn, WEB_PAGE_TEXTS[conn.dialect.name], params)
+
+
+def web_goal_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
+    """Per visit with goals first reached in the hour: ``(visitor_id, session_id, items,
+    first_ms, last_ms)``, the goals by time reached then id."""
+    params = {"account_id": account_id, "hour_ms": hour_ms}
+    return rows(conn, WEB_GOAL_TEXTS[conn.dialect.name], params)
 
 
 def goals_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Row]:

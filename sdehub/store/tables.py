@@ -315,6 +315,49 @@ sde_terms_pending = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The items of a Data Access WebSession line (``EngagementAttribute``: timestamp and data, as Avro
+# JSON text) of the SDEs appended together in a visit (``seq``: the first's), joined with commas;
+# NULL when Data Access carries none of their types. Written when they are appended, one row per
+# append (a report's SDEs are one row), into ``sde_avro_pending``: in log order, so the writer
+# only ever adds to the end of it. Once an hour has closed, the exporter moves its rows here in one
+# statement (``exports.cluster_sde_texts``), keyed as an hour's export reads them: the hour's rows
+# visit by visit, each visit's in log order, so the export's query aggregates them in one pass
+# over contiguous rows instead of Python building each item (docs/benchmarks.md, "Export").
+# WITHOUT ROWID on SQLite: the key is the row. (Kept in this order from the first write, every
+# report rewrote pages all over the table: a third more of the writer's CPU per report.)
+sde_avro_texts = sa.Table(
+    "sde_avro_texts",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.Column("avro", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "hour_ms", "visitor_id", "session_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
+# ``sde_avro_texts``' rows of the hours not moved there yet (the current one, mostly).
+sde_avro_pending = sa.Table(
+    "sde_avro_pending",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.Column("avro", sa.Text, nullable=True),
+)
+sa.Index("ix_sde_avro_pending_hour", sde_avro_pending.c.account_id, sde_avro_pending.c.hour_ms)
+
 # Current value of each merge/replace SDE type per scope, maintained with every append.
 # Append types have no current value: their entries are the log itself.
 sde_state = sa.Table(
@@ -398,6 +441,25 @@ visit_pages = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "visitor_id", "session_id", "page_id"),
 )
 
+# A page's item of a Data Access WebSession line (its ``PageView`` as Avro JSON text), kept
+# with the page (rewritten when its entry points are): as ``sde_avro_texts``, keyed by the hour
+# of its first view, then as the export orders a visit's pages.
+page_avro_texts = sa.Table(
+    "page_avro_texts",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("first_ms", Ms, nullable=False),
+    sa.Column("page_id", Id, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "account_id", "hour_ms", "visitor_id", "session_id", "first_ms", "page_id"
+    ),
+    sqlite_with_rowid=False,
+)
+
 # Engagements offered in a visit: the engagement context an impression event must refer to.
 visit_engagements = sa.Table(
     "visit_engagements",
@@ -462,6 +524,25 @@ sa.Index(
     goal_events.c.account_id,
     goal_events.c.visitor_id,
     goal_events.c.session_id,
+)
+
+# A goal's item of a Data Access WebSession line (its ``AchievedGoal`` as Avro JSON text), for
+# the goals exported (first reaches: duplicates are not achievements), written with the goal; as
+# ``sde_avro_texts``, keyed by the hour reached, then as the export orders a visit's goals.
+goal_avro_texts = sa.Table(
+    "goal_avro_texts",
+    metadata,
+    _account(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("reached_ms", Ms, nullable=False),
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "account_id", "hour_ms", "visitor_id", "session_id", "reached_ms", "id"
+    ),
+    sqlite_with_rowid=False,
 )
 
 # OAuth 1.0 API keys (Messaging Interactions and the other data APIs). HMAC-SHA1 needs the

@@ -8,8 +8,15 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.store.sql import Sql, TableSql, one, rows, run
-from sdehub.store.tables import visit_engagements, visit_pages, visitors, visits
+from sdehub.store.tables import (
+    page_avro_texts,
+    visit_engagements,
+    visit_pages,
+    visitors,
+    visits,
+)
 
 
 class Visit(msgspec.Struct, kw_only=True):
@@ -51,6 +58,8 @@ VISITORS = TableSql(visitors)
 VISITS = TableSql(visits)
 PAGES = TableSql(visit_pages)
 OFFERS = TableSql(visit_engagements)
+PAGE_TEXTS = TableSql(page_avro_texts)
+HOUR_MS = 3_600_000
 
 _VISITOR = VISITORS.select("account_id = :account_id AND visitor_id = :visitor_id")
 _ADD_VISITOR = VISITORS.insert()
@@ -83,6 +92,12 @@ _UPDATE_PAGE = Sql(
     "UPDATE visit_pages SET last_ms = :last_ms, entry_points = {json:entry_points}"
     " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
     " AND page_id = :page_id"
+)
+_ADD_PAGE_TEXT = PAGE_TEXTS.insert()
+_UPDATE_PAGE_TEXT = Sql(
+    "UPDATE page_avro_texts SET avro = :avro WHERE account_id = :account_id"
+    " AND hour_ms = :hour_ms AND visitor_id = :visitor_id AND session_id = :session_id"
+    " AND first_ms = :first_ms AND page_id = :page_id"
 )
 _PAGES = PAGES.select(
     "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id",
@@ -165,11 +180,30 @@ def put_page(
     if row is None:
         values = {**key, "first_ms": now_ms, "last_ms": now_ms, "entry_points": entry_points or []}
         run(conn, _ADD_PAGE, PAGES.encode(values))
+        run(conn, _ADD_PAGE_TEXT, page_text_row(values))
         return True
-    current = PAGES.decode(row)["entry_points"]
+    stored = PAGES.decode(row)
+    current = stored["entry_points"]
     values = {**key, "last_ms": now_ms, "entry_points": entry_points or current}
     run(conn, _UPDATE_PAGE, PAGES.encode(values))
+    if entry_points and entry_points != current:
+        run(conn, _UPDATE_PAGE_TEXT, page_text_row({**values, "first_ms": stored["first_ms"]}))
     return False
+
+
+def page_text_row(page: dict[str, Any]) -> dict[str, Any]:
+    """The ``page_avro_texts`` row of a page (a ``visit_pages`` row, entry points decoded): its
+    item of the Data Access WebSession line."""
+    first = page["first_ms"]
+    return {
+        "account_id": page["account_id"],
+        "hour_ms": first - first % HOUR_MS,
+        "visitor_id": page["visitor_id"],
+        "session_id": page["session_id"],
+        "first_ms": first,
+        "page_id": page["page_id"],
+        "avro": page_item(page),
+    }
 
 
 def pages(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> list[Page]:

@@ -2,81 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
 from sdehub.dataaccess import files
-from sdehub.dataaccess.avrotext.leaves import NULL, boolean, double, esc, header, i, long, s, stamp
+from sdehub.dataaccess.avrotext.goals import goal_item
+from sdehub.dataaccess.avrotext.leaves import NULL, boolean, esc, header, i, long, s, stamp
+from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.dataaccess.avrotext.sdes import data as sde_data
-from sdehub.dataaccess.records import GOAL_TYPES, NS, Datum, as_int, by_visit
+from sdehub.dataaccess.records import NS, as_int, by_visit
 from sdehub.dataaccess.sessions import END_REASONS, FORMATS
-from sdehub.msghist import AGENT_ROLES
 from sdehub.store.exports import Row
+from sdehub.store.history import AGENT_ROLES
 
 _encode = msgspec.json.encode
 
 
 # --- WebSession lines ----------------------------------------------------------------------------
-
-
-def _page(page: Row) -> str:
-    url = NULL
-    sections = []
-    for point in page["entry_points"] or ():
-        point = point if type(point) is str else str(point)
-        if point[:6].lower() == "sec://":
-            sections.append(esc(point[6:]))
-        elif url is NULL:
-            url = '{"string":' + esc(point) + "}"
-    at = page["first_ms"]
-    stamp = f'{{"timestamp":{{"long":{at}}}' if type(at) is int else '{"timestamp":' + long(at)
-    return (
-        f'{stamp},"pageId":{s(page["page_id"])},"url":{url}'
-        f',"sections":{{"array":[{",".join(sections)}]}}}}'
-    )
-
-
-def _goal_metadata(goal: Row, details: Datum) -> str:
-    kind = goal["goal_type"]
-    if kind == "purchase":
-        return (
-            f'{{"{NS}.PurchaseMetadata":{{"total":{double(goal["value"])}'
-            f',"orderId":{s(details.get("orderId"))},"cartStatus":null}}}}'
-        )
-    if kind == "lead":
-        return (
-            f'{{"{NS}.LeadMetaData":{{"topic":{s(details.get("topic"))}'
-            f',"leadId":{s(details.get("leadId"))},"value":{double(goal["value"])}}}}}'
-        )
-    if kind == "serviceActivity":
-        return (
-            f'{{"{NS}.ServiceActivityMetaData":{{"topic":{s(details.get("topic"))}'
-            f',"status":{i(details.get("status"))},"category":{s(details.get("category"))}'
-            f',"serviceId":{s(details.get("serviceId"))}}}}}'
-        )
-    if kind == "pageViews":
-        pages = details.get("pages", details.get("numberOfPages"))
-        return f'{{"{NS}.ReduceAbandonmentGoalMetadata":{{"numberOfPages":{i(pages)}}}}}'
-    return (
-        f'{{"{NS}.IncreaseInteractionGoalMetadata":{{"engagement":{s(goal["engagement_id"])}'
-        f',"campaign":{s(goal["campaign_id"])}}}}}'
-    )
-
-
-def _goal(goal: Row) -> str:
-    details = goal["details"] or {}
-    # A uuid, as documented; derived from the row so re-exports give the same one.
-    found = uuid.uuid5(uuid.NAMESPACE_URL, f"sdehub:{goal['account_id']}:{goal['id']}")
-    return (
-        f'{{"id":{{"string":"{found}"}},"timestamp":{stamp(goal["reached_ms"])}'
-        f',"campaignGoalId":{s(goal["goal_id"])}'
-        f',"campaignGoalRevision":{i(details.get("revision"))}'
-        f',"campaignGoalType":{i(GOAL_TYPES.get(goal["goal_type"]))}'
-        f',"goalMetaData":{_goal_metadata(goal, details)}}}'
-    )
 
 
 def _opening(name: str, field: str) -> tuple[str, str]:
@@ -133,7 +77,7 @@ def web_session_lines(
             if len(line) > 2:
                 piece(",")
             piece(_PAGES[0] + head + _PAGES[1])
-            piece(",".join([_page(p) for p in visited]))
+            piece(",".join([page_item(p) for p in visited]))
             piece(_CLOSING)
             times += [p["first_ms"] for p in visited]
         if visit in goals:
@@ -141,11 +85,71 @@ def web_session_lines(
             if len(line) > 2:
                 piece(",")
             piece(_GOALS[0] + head + _GOALS[1])
-            piece(",".join([_goal(g) for g in reached]))
+            piece(",".join([goal_item(g) for g in reached]))
             piece(_CLOSING)
             times += [g["reached_ms"] for g in reached]
         piece("]}}")
         line[1] = _span(times)
+        lines.append("".join(line))
+    return lines
+
+
+class VisitText(NamedTuple):
+    """One visit's part of an hour, as the export's queries aggregate it: the items' text joined
+    with commas (None when the visit has no item of the kind, as an SDE Data Access does not
+    carry) and their first and last times."""
+
+    visitor_id: str
+    session_id: str
+    items: str | None
+    first_ms: int | None
+    last_ms: int | None
+
+
+def web_session_lines_from_texts(
+    account_id: str,
+    sde_texts: Iterable[VisitText],
+    page_texts: Iterable[VisitText],
+    goal_texts: Iterable[VisitText],
+) -> list[str]:
+    """The WebSession lines from the stored items, joined per visit by the export's queries
+    (``sdehub.store.exports.web_sde_texts``...): the text :func:`web_session_lines` writes from
+    the rows, to the byte, with a few pieces per visit left to Python instead of one or more per
+    SDE, page and goal."""
+    kinds = [
+        (_ATTRS, {(v[0], v[1]): v for v in sde_texts}),
+        (_PAGES, {(v[0], v[1]): v for v in page_texts}),
+        (_GOALS, {(v[0], v[1]): v for v in goal_texts}),
+    ]
+    start = _line_start("WebSession", account_id)
+    lines = []
+    for visit in sorted({visit for _, found in kinds for visit in found}):
+        head = header(*visit)
+        line = [start, ""]  # the span goes second, once the times are known
+        piece = line.append
+        first: Any = None
+        last: Any = None
+        for (opening, middle), visits in kinds:
+            found = visits.get(visit)
+            if found is None:
+                continue
+            piece(("," if len(line) > 2 else "") + opening + head + middle)
+            items, at_first, at_last = found[2], found[3], found[4]
+            if items is not None:
+                piece(items)
+            piece(_CLOSING)
+            if at_first is not None and (first is None or at_first < first):
+                first = at_first
+            if at_last is not None and (last is None or at_last > last):
+                last = at_last
+        piece("]}}")
+        if type(first) is int and type(last) is int:
+            line[1] = (
+                f',"startTime":{{"long":{first}}},"endTime":{{"long":{last}}}}}}}'
+                ',"recordCollection":{"array":['
+            )
+        else:
+            line[1] = _span([first, last])
         lines.append("".join(line))
     return lines
 

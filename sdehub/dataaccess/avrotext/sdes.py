@@ -175,3 +175,23 @@ def data(wire: str, auth: bool, payload: Any) -> str:
         return ""
     prefix, build = found
     return prefix + build(_decode(payload) if isinstance(payload, str) else payload, auth) + "}}}"
+
+
+# The ``data`` text of recent payloads: SDEs repeat (the same cart, product views and marketing
+# source, reported again and again), and building one costs more than the rest of recording it
+# in the writer. Bounded: emptied when full.
+_RECENT: dict[tuple[str, bool, str], str] = {}
+_RECENT_MAX: Final = 4096
+
+
+def attribute(server_ms: int, wire: str, auth: bool, payload: str) -> str | None:
+    """One SDE's ``EngagementAttribute`` item of a WebSession line, from its stored payload text;
+    None for the types Data Access does not carry. The store keeps it when the SDE is appended
+    (``sdehub.store.events``), so an hour's export reads it rather than builds it."""
+    key = (wire, auth, payload)
+    found = _RECENT.get(key)
+    if found is None:
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        found = _RECENT[key] = data(wire, auth, payload)
+    return f'{{"timestamp":{{"long":{server_ms}}}{found}' if found else None
