@@ -304,7 +304,7 @@ def test_the_migration_gives_stored_rows_their_items(db_url: str, tmp_path: Any)
 
 
 def _write_old_rows(conn: sa.Connection) -> None:
-    """sde_events, visit_pages and goal_events rows as revision 0013 holds them."""
+    """sde_events, visit_pages and goal_events rows as the revision before the items holds them."""
     payloads = [
         ("ctmrinfo", True, {"type": "ctmrinfo", "info": {"customerId": 'é"\n', "balance": "12"}}),
         ("searchInfo", False, {"type": "searchInfo", "keywords": ["a"]}),

@@ -265,15 +265,8 @@ sde_attributions = sa.Table(
     sa.PrimaryKeyConstraint("account_id", "conversation_id", "seq"),
 )
 
-# The conversations each event belongs to, from the index alone. The Messaging Interactions
-# search went this way until ``sde_terms`` carried the conversation (migration 0014, whose
-# rebuild joins through it); nothing reads it since, so it may go.
-sa.Index(
-    "ix_sde_attributions_seq",
-    sde_attributions.c.account_id,
-    sde_attributions.c.seq,
-    sde_attributions.c.conversation_id,
-)
+# Only read by conversation (its events). An index by event served the Messaging Interactions
+# search until ``sde_terms`` named the conversation; migration 0016 dropped it.
 
 # The words and adjacent word pairs of each SDE, by its Messaging Interactions key and the
 # conversation it is attributed to (one row per term, SDE and conversation), moved here from

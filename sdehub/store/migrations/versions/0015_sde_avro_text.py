@@ -1,7 +1,7 @@
 """exports: sde_avro_texts (and _pending), page_avro_texts, goal_avro_texts: WebSession items
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-24
 
 An SDE reported in a visit, a page and a goal reached (first) keep their item of the Data Access
@@ -24,8 +24,8 @@ import msgspec
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
