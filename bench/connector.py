@@ -110,29 +110,6 @@ class Server:
         """(user, system) CPU seconds of the server process so far."""
         return process_cpu(self.pid)
 
-    def children_cpu_seconds(self) -> float:
-        """User + system CPU time so far of the server's descendant processes (sdehub's SQLite
-        writer, started from a fork server; echo has none)."""
-        parents: dict[int, int] = {}
-        cpu: dict[int, float] = {}
-        tick = os.sysconf("SC_CLK_TCK")
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            pid = int(stat.parent.name)
-            parents[pid] = int(fields[1])
-            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
-        total = 0.0
-        for pid in cpu:
-            ancestor = parents.get(pid, 0)
-            while ancestor > 1 and ancestor != self.pid:
-                ancestor = parents.get(ancestor, 0)
-            if ancestor == self.pid:
-                total += cpu[pid]
-        return total
-
     def tail(self) -> str:
         try:
             return self.log.read_text(errors="replace")[-3000:]
@@ -157,6 +134,30 @@ def process_cpu(pid: int) -> tuple[float, float]:
         return float("nan"), float("nan")
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (sdehub's writer is a child of its forkserver)."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        children = [child for child, p in parent.items() if p == current]
+        found += children
+        todo += children
+    return found
+
+
+def descendants_cpu(pid: int) -> float:
+    seconds = (sum(process_cpu(child)) for child in descendants(pid))
+    return sum(s for s in seconds if is_number(s))
 
 
 def sdehub_command() -> list[str]:
@@ -880,7 +881,7 @@ class Bench:
                 self.add_consumers(w, need - len(w.rows))
         before = count_rows(self.db, table) if is_sdehub else None
         commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0, 0.0)
-        writer_cpu = server.children_cpu_seconds()
+        writer_cpu = descendants_cpu(server.pid)
         spy = None
         if args.py_spy and is_sdehub and round_ == 1:
             spy = start_py_spy(args, server, w.name, duration, subprocesses=True)
@@ -898,7 +899,7 @@ class Bench:
             jobs, commits, busy = commit_counts(server.base)
             run.writes_per_commit = (jobs - commits_before[0]) / max(commits - commits_before[1], 1)
             run.writer_busy = (busy - commits_before[2]) / load.duration_s
-            spent = server.children_cpu_seconds() - writer_cpu
+            spent = descendants_cpu(server.pid) - writer_cpu
             run.writer_cpu_us_per_request = spent / max(load.ok + max(load.in_flight, 0), 1) * 1e6
         # CPU the server spent per request it processed (those in flight at the cutoff too):
         # much less sensitive to the neighbours' load than req/s.

@@ -203,6 +203,7 @@ def _database(
     sdes: list[dict[str, Any]],
     pages: list[dict[str, Any]],
     goals: list[dict[str, Any]],
+    move: bool = True,
 ) -> tuple[Database, float]:
     db = Database(sqlite_url(where / "export.db"), readers=1)
     db.migrate()
@@ -210,7 +211,10 @@ def _database(
     # The exporter's first step once the hour has closed, in the writer: the SDE items into the
     # order the export reads them. Timed apart (it is the writer's, not the reading export's).
     t0 = time.process_time()
-    db.write_sync(lambda conn: exports.cluster_sde_texts(conn, ACCOUNT, HOUR_MS + files.HOUR_MS))
+    if move:
+        db.write_sync(
+            lambda conn: exports.cluster_sde_texts(conn, ACCOUNT, HOUR_MS + files.HOUR_MS)
+        )
     moved = time.process_time() - t0
     with db.engine.connect() as conn:  # an hour ago's writes are in the database file
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -289,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--unmoved",
+        action="store_true",
+        help="leave the hour's SDE items where they were written: the export joins them itself",
+    )
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     sdes = _sde_rows(rng, args.visits)
@@ -305,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     web = len(visits) + len(pages_of) + len(goals_of)
     with tempfile.TemporaryDirectory() as where:
         t0 = time.perf_counter()
-        db, moved = _database(Path(where), sdes, pages, goals)
+        db, moved = _database(Path(where), sdes, pages, goals, move=not args.unmoved)
         print(f"  (hour written through the store in {time.perf_counter() - t0:.1f} s; its SDE"
               f" items moved into export order in {moved * 1000:.0f} ms of CPU, once)")  # fmt: skip
 

@@ -70,12 +70,12 @@ from connector import (
     check,
     commit_counts,
     count_rows,
+    descendants_cpu,
     describe_run,
     dumps,
     finish_py_spy,
     is_number,
     metrics,
-    process_cpu,
     settled_count,
     start_pair,
     start_py_spy,
@@ -274,30 +274,6 @@ class Prep:
 # --- the HTTP bench ---------------------------------------------------------------------------
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (sdehub's writer is a child of its forkserver)."""
-    parent: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        children = [child for child, p in parent.items() if p == current]
-        found += children
-        todo += children
-    return found
-
-
-def descendants_cpu(pid: int) -> float:
-    seconds = (sum(process_cpu(child)) for child in descendants(pid))
-    return sum(s for s in seconds if is_number(s))
-
-
 @dataclass
 class Workload:
     name: str
@@ -375,7 +351,7 @@ class Bench:
         args = self.args
         is_sdehub = server is self.sdehub
         before = count_rows(self.db, TABLE) if is_sdehub else None
-        commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0)
+        commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0, 0.0)
         batch_seconds = metrics(server.base).get(BATCH_SECONDS, 0.0) if is_sdehub else 0.0
         spy = None
         if args.py_spy and is_sdehub and round_ == 1:
@@ -390,7 +366,7 @@ class Bench:
         if is_sdehub:
             run.rows_after = settled_count(self.db, TABLE)
             w.stored += run.rows_after - (before or 0)
-            jobs, commits = commit_counts(server.base)
+            jobs, commits, _busy = commit_counts(server.base)
             run.writes_per_commit = (jobs - commits_before[0]) / max(commits - commits_before[1], 1)
             busy = metrics(server.base).get(BATCH_SECONDS, 0.0) - batch_seconds
             run.writer_busy = busy / load.duration_s
