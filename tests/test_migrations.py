@@ -60,9 +60,9 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(migrations.config(conn), revision)
 
 
-# Indexes on an expression (``tables.py`` says why each exists). SQLAlchemy cannot reflect them
-# from SQLite, so there the comparison skips them (with a warning each), and :func:`diff` checks
-# their definition in SQLite's own catalog instead.
+# Indexes on an expression (``sdehub.store.tables`` says why each exists). SQLAlchemy cannot
+# reflect them from SQLite, so there the comparison skips them (with a warning each), and
+# :func:`diff` checks their definition in SQLite's own catalog instead.
 EXPRESSION_INDEXES = {
     "ix_sde_events_day": "(account_id, (server_ms / 86400000), wire_type, source, authenticated)",
 }
@@ -152,7 +152,8 @@ def _revision_of(file_part: str) -> tuple[str, str]:
     return script.revision, script.down_revision
 
 
-# The term tables as they were before they were keyed by conversation (tables.py has today's).
+# The term tables as they were before they were keyed by conversation
+# (sdehub.store.tables.search has today's).
 OLD_TERMS = sa.table(
     "sde_terms", sa.column("account_id"), sa.column("history_key"), sa.column("term"),
     sa.column("seq"),

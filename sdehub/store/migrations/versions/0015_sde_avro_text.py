@@ -6,9 +6,9 @@ Create Date: 2026-11-24
 
 An SDE reported in a visit, a page and a goal reached (first) keep their item of the Data Access
 WebSession line as Avro JSON text, keyed as an hour's export reads them (docs/benchmarks.md,
-"Export"; an SDE's go to sde_avro_pending first, tables.py says why). The rows already stored
-get theirs here, written by the same functions the store now
-calls when it records one: the export reads only these tables, so an hour recorded before this
+"Export"; an SDE's go to sde_avro_pending first, sdehub.store.tables.exports says why). The rows
+already stored get theirs here, written by the same functions the store now calls when it
+records one: the export reads only these tables, so an hour recorded before this
 migration exports as it did (a fallback for rows without text would have to find them first, with
 a query over the hour's events that no index serves).
 

@@ -1,0 +1,104 @@
+"""What the Data Access export reads: the WebSession items kept as they are recorded, and the
+hourly runs.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sdehub.store.tables.base import Id, Ms, account_column, metadata
+
+# ``sde_avro_texts``' rows of the hours not moved there yet (the current one, mostly).
+sde_avro_pending = sa.Table(
+    "sde_avro_pending",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    account_column(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.Column("avro", sa.Text, nullable=True),
+)
+sa.Index("ix_sde_avro_pending_hour", sde_avro_pending.c.account_id, sde_avro_pending.c.hour_ms)
+
+
+# The items of a Data Access WebSession line (``EngagementAttribute``: timestamp and data, as Avro
+# JSON text) of the SDEs appended together in a visit (``seq``: the first's), joined with commas;
+# NULL when Data Access carries none of their types. Written when they are appended, one row per
+# append (a report's SDEs are one row), into ``sde_avro_pending``: in log order, so the writer
+# only ever adds to the end of it. Once an hour has closed, the exporter moves its rows here in one
+# statement (``exports.cluster_sde_texts``), keyed as an hour's export reads them: the hour's rows
+# visit by visit, each visit's in log order, so the export's query aggregates them in one pass
+# over contiguous rows instead of Python building each item (docs/benchmarks.md, "Export").
+# WITHOUT ROWID on SQLite: the key is the row. (Kept in this order from the first write, every
+# report rewrote pages all over the table: a third more of the writer's CPU per report.)
+sde_avro_texts = sa.Table(
+    "sde_avro_texts",
+    metadata,
+    account_column(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("server_ms", Ms, nullable=False),
+    sa.Column("avro", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("account_id", "hour_ms", "visitor_id", "session_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
+
+# A page's item of a Data Access WebSession line (its ``PageView`` as Avro JSON text), kept
+# with the page (rewritten when its entry points are): as ``sde_avro_texts``, keyed by the hour
+# of its first view, then as the export orders a visit's pages.
+page_avro_texts = sa.Table(
+    "page_avro_texts",
+    metadata,
+    account_column(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("first_ms", Ms, nullable=False),
+    sa.Column("page_id", Id, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "account_id", "hour_ms", "visitor_id", "session_id", "first_ms", "page_id"
+    ),
+    sqlite_with_rowid=False,
+)
+
+
+# A goal's item of a Data Access WebSession line (its ``AchievedGoal`` as Avro JSON text), for
+# the goals exported (first reaches: duplicates are not achievements), written with the goal; as
+# ``sde_avro_texts``, keyed by the hour reached, then as the export orders a visit's goals.
+goal_avro_texts = sa.Table(
+    "goal_avro_texts",
+    metadata,
+    account_column(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("visitor_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("reached_ms", Ms, nullable=False),
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint(
+        "account_id", "hour_ms", "visitor_id", "session_id", "reached_ms", "id"
+    ),
+    sqlite_with_rowid=False,
+)
+
+
+# Data Access: which hours have been written to files (the scheduler's bookkeeping).
+export_runs = sa.Table(
+    "export_runs",
+    metadata,
+    account_column(),
+    sa.Column("hour_ms", Ms, nullable=False),
+    sa.Column("done_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "hour_ms"),
+)
