@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess.avrotext.goals import goal_item
+from sdehub.store.exports import visit_item
 from sdehub.store.sql import Sql, TableSql, from_json, one, rows, run
 from sdehub.store.tables import catalogs, goal_avro_texts, goal_events
 
@@ -45,7 +46,6 @@ class GoalEvent(msgspec.Struct, kw_only=True):
 CATALOGS = TableSql(catalogs)
 GOALS = TableSql(goal_events)
 GOAL_TEXTS = TableSql(goal_avro_texts)
-HOUR_MS = 3_600_000
 
 _LATEST = CATALOGS.select("account_id = :account_id", "ORDER BY revision DESC LIMIT 1")
 _LATEST_NUMBER = Sql("SELECT MAX(revision) FROM catalogs WHERE account_id = :account_id")
@@ -117,15 +117,7 @@ def goal_text_row(goal: dict[str, Any]) -> dict[str, Any]:
     """The ``goal_avro_texts`` row of a goal reached first (a ``goal_events`` row, details
     decoded): its item of the Data Access WebSession line."""
     reached = goal["reached_ms"]
-    return {
-        "account_id": goal["account_id"],
-        "hour_ms": reached - reached % HOUR_MS,
-        "visitor_id": goal["visitor_id"],
-        "session_id": goal["session_id"],
-        "reached_ms": reached,
-        "id": goal["id"],
-        "avro": goal_item(goal),
-    }
+    return visit_item(goal, reached, reached_ms=reached, id=goal["id"], avro=goal_item(goal))
 
 
 def goals_of_visit(

@@ -16,6 +16,7 @@ from sdehub.dataaccess.avrotext import sdes as avro_sdes
 from sdehub.model.merge import Scope, merge_records, rule
 from sdehub.model.provenance import Entry, Provenance, Source
 from sdehub.model.types import Event, wire_type
+from sdehub.store.exports import visit_item
 from sdehub.store.sql import Sql, TableSql, one, rows, run, run_many, to_json
 from sdehub.store.tables import sde_attributions, sde_avro_pending, sde_events, sde_state
 
@@ -57,7 +58,6 @@ _APPEND = EVENTS.insert(returning="seq")
 # the export, which used to read it back, did.
 _APPEND_IN_VISIT = Sql(_APPEND.source + ", {text:payload}")
 _ADD_AVRO_TEXT = AVRO_PENDING.insert()
-HOUR_MS = 3_600_000
 _EVENT_COLUMNS = (
     "seq", "payload", "authenticated", "source", "actor", "original_ms", "server_ms",
     "consumer_id", "visitor_id", "session_id", "conversation_id",
@@ -172,15 +172,8 @@ def avro_text_row(first: dict[str, Any], reported: Sequence[tuple[str, str]]) ->
         for wire, payload in reported
         if (item := avro_sdes.attribute(at, wire, auth, payload)) is not None
     ]
-    return {
-        "account_id": first["account_id"],
-        "hour_ms": at - at % HOUR_MS,
-        "visitor_id": first["visitor_id"],
-        "session_id": first["session_id"],
-        "seq": first["seq"],
-        "server_ms": at,
-        "avro": ",".join(items) if items else None,
-    }
+    avro = ",".join(items) if items else None
+    return visit_item(first, at, seq=first["seq"], server_ms=at, avro=avro)
 
 
 def _stored(row: Any) -> StoredEvent:

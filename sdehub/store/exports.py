@@ -6,8 +6,8 @@ rows always come back in the same order: the exported bytes depend on nothing el
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,6 +28,20 @@ from sdehub.store.tables import (
 )
 
 Row = dict[str, Any]
+HOUR_MS: Final = 3_600_000
+
+
+def visit_item(row: Mapping[str, Any], at_ms: int, **item: Any) -> Row:
+    """A row of the stored WebSession items (``sde_avro_pending``, ``page_avro_texts``,
+    ``goal_avro_texts``): keyed by ``row``'s account and visit and the hour of ``at_ms``, then
+    the ``item`` columns."""
+    return {
+        "account_id": row["account_id"],
+        "hour_ms": at_ms - at_ms % HOUR_MS,
+        "visitor_id": row["visitor_id"],
+        "session_id": row["session_id"],
+        **item,
+    }
 
 
 def _all(conn: Connection, query: sa.Select[Any]) -> list[Row]:

@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess.avrotext.pages import page_item
+from sdehub.store.exports import visit_item
 from sdehub.store.sql import Sql, TableSql, one, rows, run
 from sdehub.store.tables import (
     page_avro_texts,
@@ -59,7 +60,6 @@ VISITS = TableSql(visits)
 PAGES = TableSql(visit_pages)
 OFFERS = TableSql(visit_engagements)
 PAGE_TEXTS = TableSql(page_avro_texts)
-HOUR_MS = 3_600_000
 
 _VISITOR = VISITORS.select("account_id = :account_id AND visitor_id = :visitor_id")
 _ADD_VISITOR = VISITORS.insert()
@@ -195,15 +195,7 @@ def page_text_row(page: dict[str, Any]) -> dict[str, Any]:
     """The ``page_avro_texts`` row of a page (a ``visit_pages`` row, entry points decoded): its
     item of the Data Access WebSession line."""
     first = page["first_ms"]
-    return {
-        "account_id": page["account_id"],
-        "hour_ms": first - first % HOUR_MS,
-        "visitor_id": page["visitor_id"],
-        "session_id": page["session_id"],
-        "first_ms": first,
-        "page_id": page["page_id"],
-        "avro": page_item(page),
-    }
+    return visit_item(page, first, first_ms=first, page_id=page["page_id"], avro=page_item(page))
 
 
 def pages(conn: Connection, account_id: str, visitor_id: str, session_id: str) -> list[Page]:
