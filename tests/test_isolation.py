@@ -215,6 +215,7 @@ UNSCOPED = {
     "events.avro_text_row",
     "visits.page_text_row",
     "catalogs.goal_text_row",
+    "exports.visit_item",
 }
 
 VISIT = ("visitor-1", "session-1")
