@@ -8,6 +8,7 @@ transaction per batch, and draining again writes nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -24,7 +25,7 @@ from sdehub.api.msghist import SearchBody, criteria
 from sdehub.ingest import HOUR_MS, record
 from sdehub.messaging import conversation_from_json
 from sdehub.model.types import CustomerInfo, CustomerInfoData
-from sdehub.store import Database, events, history, search_plan, terms
+from sdehub.store import Database, events, history, search_plan, terms, writers
 from sdehub.store.conversations import Conversation, add_conversation
 from sdehub.store.database import create_engine, sqlite_url
 from sdehub.store.events import Origin
@@ -225,7 +226,8 @@ async def test_idle_work_runs_while_no_write_waits(tmp_path: Path) -> None:
     left and no write comes, then nothing until a commit owes it again."""
     calls: list[float] = []
 
-    def idle(conn: Connection) -> bool:
+    def idle(conn: Connection, busy: bool) -> bool:
+        assert not busy  # no write keeps coming
         calls.append(time.monotonic())
         return len(calls) < 3
 
@@ -247,6 +249,58 @@ async def test_idle_work_runs_while_no_write_waits(tmp_path: Path) -> None:
     finally:
         await writer.stop()
         engine.dispose()
+
+
+@pytest.mark.parametrize("again", [False, True])
+async def test_idle_work_is_asked_while_writes_keep_coming(tmp_path: Path, again: bool) -> None:
+    """Under a steady stream of writes the idle work is never run as quiet; it is asked with
+    ``busy`` every IDLE_EVERY seconds, or every IDLE_AFTER while it says it wants another step
+    (a backlog over its bound)."""
+    asked: list[tuple[float, bool]] = []
+
+    def idle(conn: Connection, busy: bool) -> bool:
+        asked.append((time.monotonic(), busy))
+        return again if busy else False
+
+    engine = create_engine(sqlite_url(tmp_path / "busy.db"))
+    writer = ThreadWriter(engine, CommitStats(), lambda *_: None, idle=idle)
+    writer.start()
+    try:
+        assert await writer.submit(Database.ping, (), {}) is None  # owed from now
+        asked.clear()
+        began = time.monotonic()
+        while time.monotonic() - began < 1.6:
+            assert await writer.submit(Database.ping, (), {}) is None
+            await anyio.sleep(0.002)  # well under IDLE_AFTER: never quiet
+    finally:
+        await writer.stop()
+        engine.dispose()
+    assert asked and all(busy for _, busy in asked), asked
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(asked)]
+    if again:  # about 1.6 s / IDLE_AFTER asks, never IDLE_EVERY apart
+        assert len(asked) >= 8 and max(gaps) < writers.IDLE_EVERY / 2, gaps
+    else:  # about 1.6 s / IDLE_EVERY asks, none sooner
+        assert 2 <= len(asked) <= 4 and min(gaps) >= writers.IDLE_EVERY * 0.9, gaps
+
+
+async def test_the_drain_waits_for_its_backlog_under_load(db: Database, account: str) -> None:
+    """Under load the drain moves nothing until the pending rows (every account's) reach its
+    bound; quiet, it moves whatever is pending."""
+    for n in range(3):
+        await converse(db, account, n, PEOPLE[n])
+    pending = db.read_sync(
+        lambda c: c.execute(sa.select(sa.func.count()).select_from(sde_terms_pending)).scalar_one()
+    )
+    assert pending >= 6
+    assert await db.write(terms.drain_step, True, backlog=pending + 1) is False
+    assert db.read_sync(lambda c: rows(c, sde_terms_pending, account)) == 6
+    assert await db.write(terms.drain_step, True, backlog=pending) is True
+    assert db.read_sync(lambda c: rows(c, sde_terms_pending, account)) == 0
+    assert db.read_sync(lambda c: rows(c, sde_terms, account)) > 0
+    await converse(db, account, 3, PEOPLE[0])
+    assert await db.write(terms.drain_step, False) is True
+    assert await db.write(terms.drain_step, False) is False  # nothing left
+    assert db.read_sync(lambda c: rows(c, sde_terms_pending, account)) == 0
 
 
 def started(account_id: str, conversation_id: str, created_ms: int) -> Conversation:

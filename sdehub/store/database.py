@@ -110,7 +110,7 @@ class Database:
     def start(self) -> None:
         if self._writer is None:
             writer: Writer
-            idle = terms.drain_terms if self.drain_when_idle else None
+            idle = terms.drain_step if self.drain_when_idle else None
             if self.is_sqlite:
                 writer = ProcessWriter(
                     self.engine, self.stats, self._committed, url=self.url, idle=idle

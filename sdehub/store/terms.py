@@ -14,14 +14,17 @@ exactly one of the two tables at any moment and a crash leaves the batch entirel
 per-term inserts skip rows already there: draining twice, or an SDE indexed again in the same
 conversation after its drain, writes nothing new.
 
-Who drains: the database writer, after 50 ms without a write (batch after batch while none
-comes), and one batch every half second while writes keep coming, so a burst leaves a tail that
-shrinks at once when it ends and a sustained load cannot grow it unchecked
-(sdehub.store.writers, ``idle``). On both backends: PostgreSQL pays for a row per term in the
-acknowledging transaction as SQLite does (an index entry and its WAL record each), and one
-mechanism keeps one store API, one search and one test suite for both; its writer thread drains
-like the SQLite writer process, and ``FOR UPDATE SKIP LOCKED`` lets several servers share a
-database. :meth:`sdehub.store.Database.drain_terms` drains everything now (tests, benches).
+Who drains: the database writer's idle work (sdehub.store.writers), :func:`drain_step`. After
+50 ms without a write it drains batch after batch while none comes. While writes keep coming it
+leaves the tail alone until ``BACKLOG`` rows are pending, then drains a batch every 50 ms, which
+outpaces any load the writer can take: a burst is acknowledged at the full rate and indexed as
+soon as it ends, and a sustained load keeps the tail near the bound (so a search never scans
+more than that), paying for the move as it goes. On both backends: PostgreSQL pays for a row per
+term in the acknowledging transaction as SQLite does (an index entry and its WAL record each),
+and one mechanism keeps one store API, one search and one test suite for both; its writer
+thread drains like the SQLite writer process, and ``FOR UPDATE SKIP LOCKED`` lets several
+servers share a database. :meth:`sdehub.store.Database.drain_terms` drains everything now
+(tests, benches).
 
 A new SDE is searchable in its conversations as soon as it is acknowledged: a search reads the
 per-term index and, for each key asked for that has pending rows, those rows, testing each packed
@@ -40,13 +43,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from sdehub.model.sdesearch import Match, needle, unpack
-from sdehub.store.sql import Sql, TableSql, run_many
+from sdehub.store.sql import Sql, TableSql, one, run_many
 from sdehub.store.tables import sde_terms, sde_terms_pending
 
 DRAIN_BATCH: Final = 500
 """Pending rows (an SDE in a conversation) moved per transaction: about 7,500 per-term rows for
 the demo's profile SDEs, tens of milliseconds, so a write that arrives meanwhile does not wait
 long."""
+
+BACKLOG: Final = 50_000
+"""Pending rows (an SDE in a conversation) the writer lets pile up while writes keep coming: a
+search scans at most about this many (docs/benchmarks.md, "Search": an OR of rare keys took
+23 ms with 200,000 pending), and a burst of some 25,000 Connector conversations is acknowledged
+without paying for their move until it ends."""
 
 _KEY = ("account_id", "history_key", "term", "created_ms", "conversation_id", "seq")
 _ADD_TERMS = TableSql(sde_terms).upsert(_KEY, update=())
@@ -83,6 +92,20 @@ def drain_terms(
         conn, _DROP_PENDING, [dict(zip(_KEY[:2] + _KEY[3:], r[:5], strict=True)) for r in found]
     )
     return len(found)
+
+
+_BACKLOG = Sql("SELECT count(*) FROM (SELECT 1 FROM sde_terms_pending LIMIT :bound) AS tail")
+
+
+def drain_step(conn: Connection, busy: bool, *, backlog: int = BACKLOG) -> bool:
+    """The writer's idle work (sdehub.store.writers): a batch moved, and whether another is
+    wanted. Quiet (``busy`` false): a batch when any is pending. Under load: one only when
+    ``backlog`` rows or more are pending (every account's: one tail, one bound)."""
+    if busy:
+        (pending,) = one(conn, _BACKLOG, {"bound": backlog})
+        if pending < backlog:
+            return False
+    return drain_terms(conn) > 0
 
 
 class _instr(sa.sql.functions.FunctionElement[int]):

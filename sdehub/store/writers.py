@@ -16,13 +16,15 @@ A write is a function ``fn(conn, *args)``. Two ways to run them, one contract
 * :class:`ThreadWriter` (PostgreSQL) runs whole batches on a thread: every statement is a network
   round trip to the database's own processes, which the event loop must not wait for.
 
-Both can run **idle work**: a write ``idle(conn)`` that does a short step of deferred maintenance
-and returns something true while more is left (the search index's pending tail,
-sdehub.store.terms). It runs in a transaction of its own when no write has come for
-``IDLE_AFTER`` seconds, step after step while none comes, and one step every ``IDLE_EVERY``
-seconds while writes keep coming, so the work cannot pile up without bound under load. A step
-is short (a write arriving meanwhile waits for it), is not counted in the commit statistics,
-and is owed again after any commit.
+Both can run **idle work**: a write ``idle(conn, busy)`` that does a short step of deferred
+maintenance (the search index's pending tail, sdehub.store.terms) in a transaction of its own.
+When no write has come for ``IDLE_AFTER`` seconds it runs with ``busy=False``, step after step
+while it returns something true (more is left). While writes keep coming it is asked with
+``busy=True`` every ``IDLE_EVERY`` seconds, and decides: nothing now (false; the work waits for
+a quiet moment, as deferred work should under a burst), or a step, returning true to be asked
+again after only ``IDLE_AFTER`` seconds, which lets it bound what piles up under a sustained
+load. A step is short (a write arriving meanwhile waits for it), is not counted in the commit
+statistics, and is owed again after any commit.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ MAX_BATCH: Final = 256
 IDLE_AFTER: Final = 0.05
 """Seconds without a write before the writer runs a step of its idle work."""
 IDLE_EVERY: Final = 0.5
-"""While writes keep coming, a step of idle work is run at least this often (seconds)."""
+"""While writes keep coming, the idle work is asked this often (seconds) whether it must run."""
 SAVEPOINT: Final = "SAVEPOINT sdehub_job"
 ROLLBACK_TO_SAVEPOINT: Final = "ROLLBACK TO SAVEPOINT sdehub_job"
 RELEASE_SAVEPOINT: Final = "RELEASE SAVEPOINT sdehub_job"
@@ -126,15 +128,22 @@ def commit_batch(conn: Connection, batch: list[Job]) -> float:
     return time.perf_counter() - started
 
 
-def run_idle(conn: Connection, idle: Write) -> bool:
-    """One step of idle work in its own transaction; whether more may be left (not after a
-    failure: it is logged, and tried again after the next commit)."""
-    job = Job(idle, ())
+def run_idle(conn: Connection, idle: Write, *, busy: bool) -> bool:
+    """One step of idle work in its own transaction; what it returned (false after a failure:
+    it is logged, and tried again after the next commit)."""
+    job = Job(idle, (busy,))
     commit_batch(conn, [job])
     if job.error is not None:
         log.error("idle work %s failed: %r", getattr(idle, "__qualname__", idle), job.error)
         return False
     return bool(job.result)
+
+
+def busy_step(conn: Connection, idle: Write) -> float:
+    """Ask the idle work while writes keep coming; when it is owed next (a ``owed_since``): in
+    ``IDLE_EVERY`` seconds, or in ``IDLE_AFTER`` when it took a step and wants another."""
+    again = run_idle(conn, idle, busy=True)
+    return time.monotonic() - (IDLE_EVERY - IDLE_AFTER if again else 0.0)
 
 
 def resolve(jobs: list[Job]) -> None:
@@ -186,12 +195,14 @@ class ThreadWriter:
     def _next(self, conn: Connection, owed_since: float | None) -> tuple[Job | None, float | None]:
         """The next write (None: stop), running steps of idle work while none comes."""
         while owed_since is not None and self._idle is not None:
-            if time.monotonic() - owed_since < IDLE_EVERY:
-                try:
-                    return self._queue.get(timeout=IDLE_AFTER), owed_since
-                except queue.Empty:
-                    pass
-            owed_since = time.monotonic() if run_idle(conn, self._idle) else None
+            try:
+                job = self._queue.get(timeout=IDLE_AFTER)
+            except queue.Empty:  # quiet
+                owed_since = time.monotonic() if run_idle(conn, self._idle, busy=False) else None
+                continue
+            if time.monotonic() - owed_since >= IDLE_EVERY:  # the job waits for the step, if any
+                owed_since = busy_step(conn, self._idle)
+            return job, owed_since
         return self._queue.get(), owed_since
 
     def _loop(self) -> None:
@@ -423,10 +434,11 @@ def serve(url: str, sock: socket.socket, idle_reference: str | None = None) -> N
         answer = sock.sendall if sync is None else sync.answer
         while True:
             if idle is not None and owed_since is not None:
-                due = time.monotonic() - owed_since >= IDLE_EVERY
-                if due or not _waiting(sock, buffer, IDLE_AFTER):
-                    owed_since = time.monotonic() if run_idle(conn, idle) else None
+                if not _waiting(sock, buffer, IDLE_AFTER):  # quiet
+                    owed_since = time.monotonic() if run_idle(conn, idle, busy=False) else None
                     continue
+                if time.monotonic() - owed_since >= IDLE_EVERY:
+                    owed_since = busy_step(conn, idle)
             requests, stop = _read_requests(sock, buffer)
             batch: list[tuple[int, Job]] = []
             for job_id, target, args, kwargs in requests:
