@@ -1108,7 +1108,6 @@ def start_py_spy(
         "--output",
         str(out),
         "--nonblocking",
-        "--gil",
     ]
     if subprocesses:
         argv.append("--subprocesses")
