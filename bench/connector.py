@@ -680,6 +680,14 @@ def count_rows(db: Path, table: str) -> int:
         conn.close()
 
 
+def search_pending(db: Path) -> int | None:
+    """Rows of the search index's pending tail (None before the tail existed)."""
+    try:
+        return count_rows(db, "sde_terms_pending")
+    except sqlite3.OperationalError:
+        return None
+
+
 def settled_count(db: Path, table: str) -> int:
     """The row count once requests still in flight at the cutoff have been committed."""
     last = count_rows(db, table)
@@ -711,6 +719,9 @@ class Run:
     measured: near 1, the writer is the bottleneck."""
     system_share: float = float("nan")
     writes_per_commit: float = float("nan")
+    search_pending: int | None = None
+    """SDE rows waiting for the search index's move at the end of the run: work the writer
+    left for when the load pauses (sdehub.store.terms.BACKLOG bounds it)."""
     problems: list[str] = field(default_factory=list)
 
 
@@ -783,6 +794,8 @@ def describe_run(run: Run, table: str | None = None) -> str:
             f"{run.rows_after - run.rows_before} {table or TABLES[run.workload]} rows"
         )
     line += ")"
+    if run.search_pending is not None:
+        line += f"  [{run.search_pending} search rows pending]"
     if run.problems:
         line += "\n    ! " + "\n    ! ".join(run.problems)
     return line
@@ -901,6 +914,7 @@ class Bench:
             run.writer_busy = (busy - commits_before[2]) / load.duration_s
             spent = descendants_cpu(server.pid) - writer_cpu
             run.writer_cpu_us_per_request = spent / max(load.ok + max(load.in_flight, 0), 1) * 1e6
+            run.search_pending = search_pending(self.db)
         # CPU the server spent per request it processed (those in flight at the cutoff too):
         # much less sensitive to the neighbours' load than req/s.
         processed = load.ok + load.bad + max(load.in_flight, 0)
