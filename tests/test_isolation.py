@@ -208,7 +208,8 @@ RECORD_WRITES = {
     "outcomes.add_submission",
     "widgets.add_revision",
 }
-# Row builders (no query): the WebSession items the store keeps, from rows it is writing.
+# Row builders (no query): the WebSession items the store keeps, from rows it is writing; and
+# the writer's maintenance over every account.
 UNSCOPED = {
     "accounts.list_accounts",
     "events.session_scope",
@@ -216,6 +217,10 @@ UNSCOPED = {
     "visits.page_text_row",
     "catalogs.goal_text_row",
     "exports.visit_item",
+    # The writer's idle work: the search tail of every account, moved by account-blind SQL that
+    # copies each row's own account_id (terms.drain_terms, classified above, is that move; its
+    # account-scoped form is what the write test checks).
+    "terms.drain_step",
 }
 
 VISIT = ("visitor-1", "session-1")
