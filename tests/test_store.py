@@ -20,7 +20,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sdehub.errors import BadRequest, NotFound
 from sdehub.ingest import HOUR_MS, record
+from sdehub.model.monitoring import NOTHING, Identity
 from sdehub.model.provenance import Entry
 from sdehub.model.types import (
     CartUpdate,
@@ -28,6 +30,7 @@ from sdehub.model.types import (
     CustomerInfoData,
     Date,
     Event,
+    ImpressionDisplay,
     MarketingData,
     MarketingSource,
     PersonalData,
@@ -39,7 +42,8 @@ from sdehub.model.types import (
     ServiceData,
     Transaction,
 )
-from sdehub.store import Database, events, migrations, quarantine
+from sdehub.monitoring import Call, visit_write
+from sdehub.store import Database, events, migrations, quarantine, visits
 from sdehub.store import accounts as acc
 from sdehub.store import conversations as conv
 from sdehub.store import keys as keystore
@@ -921,10 +925,6 @@ async def test_visit_write_continues_only_a_live_visit(db: Database, account: st
     """A report continues its visit in one UPDATE that also says whether the visit is live: an
     expired visit is left alone and a new one started, an events call on it is refused, a page
     seen again without entry points keeps its own."""
-    from sdehub.errors import NotFound
-    from sdehub.model.monitoring import NOTHING, Identity
-    from sdehub.monitoring import Call, visit_write
-    from sdehub.store import visits
 
     def call(kind: Any, vid: str | None, sid: str | None, now: int, **reported: Any) -> Call:
         return Call(
@@ -961,6 +961,14 @@ async def test_visit_write_continues_only_a_live_visit(db: Database, account: st
     )
     [page] = await db.read(lambda c: visits.pages(c, account, vid, sid))
     assert (page.first_ms, page.last_ms, page.entry_points) == (NOW, later, ["sec://a"])
+
+    # A call rejected in the writer (an impression of an engagement never offered) leaves the
+    # visit as it was: the touch that found it is undone with the rest.
+    bad = call("report", vid, sid, later + 1, sdes=[ImpressionDisplay(campaign=1, engId=2)])
+    with pytest.raises(BadRequest):
+        await db.write(lambda c: visit_write(c, bad))
+    visit = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
+    assert visit is not None and visit.last_ms == later
 
     gone = NOW + HOUR_MS
     events_call = call("events", vid, sid, gone, sdes=[ctmr()])
