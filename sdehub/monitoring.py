@@ -122,18 +122,39 @@ class Outcome(msgspec.Struct, kw_only=True, frozen=True):
 
 def visit_write(conn: Connection, call: Call) -> Outcome:
     """Continue or start the visit, record its page and SDEs: one transaction."""
-    visit = None
-    if call.visitor_id is not None and call.session_id is not None:
-        visit = store.get_visit(conn, call.account_id, call.visitor_id, call.session_id)
-        if visit is not None and visit.expires_ms <= call.now_ms:
-            visit = None
-    if visit is None and call.kind == "events":
+    reported = call.reported
+    identities = [msgspec.structs.asdict(i) for i in reported.identities] or None
+    props = reported.client_properties
+    client_properties = msgspec.to_builtins(props) if props is not None else None
+    # A live visit is continued by touching it: the UPDATE that records the activity says
+    # whether there was one (not expired by now), so the visit is not read first. Should the
+    # call fail later (an impression without its engagement), its savepoint undoes the touch.
+    created = not (
+        call.visitor_id is not None
+        and call.session_id is not None
+        and store.touch_visit(
+            conn,
+            call.account_id,
+            call.visitor_id,
+            call.session_id,
+            last_ms=call.now_ms,
+            consumer_id=reported.subject,
+            identities=identities,
+            client_properties=client_properties,
+            ip_address=call.ip_address,
+            live_at=call.now_ms,
+        )
+    )
+    if not created:
+        assert call.visitor_id is not None and call.session_id is not None
+        vid, sid = call.visitor_id, call.session_id
+    elif call.kind == "events":
         raise _no_visit(conn, call)
-    created = visit is None
-    if visit is None:
+    else:
         known = call.visitor_id is not None and store.visitor_exists(
             conn, call.account_id, call.visitor_id
         )
+        # The identity facts of the call go in with the new visit (what touching it would do).
         visit = Visit(
             account_id=call.account_id,
             visitor_id=call.visitor_id if known and call.visitor_id else call.new_visitor_id,
@@ -143,24 +164,14 @@ def visit_write(conn: Connection, call: Call) -> Outcome:
             last_ms=call.now_ms,
             expires_ms=call.now_ms + call.lifetime_ms,
             returning_visitor=known,
+            consumer_id=reported.subject,
+            identities=identities,
+            client_properties=client_properties,
+            ip_address=call.ip_address,
         )
         store.start_visit(conn, visit)
-    reported = call.reported
-    vid, sid = visit.visitor_id, visit.session_id
+        vid, sid = visit.visitor_id, visit.session_id
     _check_impressions(conn, call.account_id, vid, sid, reported)
-    identities = [msgspec.structs.asdict(i) for i in reported.identities] or None
-    props = reported.client_properties
-    store.touch_visit(
-        conn,
-        call.account_id,
-        vid,
-        sid,
-        last_ms=call.now_ms,
-        consumer_id=reported.subject,
-        identities=identities,
-        client_properties=msgspec.to_builtins(props) if props is not None else None,
-        ip_address=call.ip_address,
-    )
     page_id = call.new_page_id
     new_page = False
     if call.kind != "events":

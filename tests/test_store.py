@@ -20,7 +20,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sdehub.errors import BadRequest, NotFound
 from sdehub.ingest import HOUR_MS, record
+from sdehub.model.monitoring import NOTHING, Identity
 from sdehub.model.provenance import Entry
 from sdehub.model.types import (
     CartUpdate,
@@ -28,6 +30,7 @@ from sdehub.model.types import (
     CustomerInfoData,
     Date,
     Event,
+    ImpressionDisplay,
     MarketingData,
     MarketingSource,
     PersonalData,
@@ -39,7 +42,8 @@ from sdehub.model.types import (
     ServiceData,
     Transaction,
 )
-from sdehub.store import Database, events, migrations, quarantine
+from sdehub.monitoring import Call, visit_write
+from sdehub.store import Database, events, migrations, quarantine, visits
 from sdehub.store import accounts as acc
 from sdehub.store import conversations as conv
 from sdehub.store import keys as keystore
@@ -915,3 +919,62 @@ async def test_quarantine_add_list_count(db: Database, account: str) -> None:
     assert [q.id for q in connector] == [ids[1], ids[3]]
     assert await db.read(lambda c: quarantine.count_for(c, account)) == 5
     assert await db.read(lambda c: quarantine.count_for(c, account + "-none")) == 0
+
+
+async def test_visit_write_continues_only_a_live_visit(db: Database, account: str) -> None:
+    """A report continues its visit in one UPDATE that also says whether the visit is live: an
+    expired visit is left alone and a new one started, an events call on it is refused, a page
+    seen again without entry points keeps its own."""
+
+    def call(kind: Any, vid: str | None, sid: str | None, now: int, **reported: Any) -> Call:
+        return Call(
+            kind=kind, account_id=account, app_id="app", visitor_id=vid, session_id=sid,
+            new_visitor_id=f"nv{now}", new_session_id=f"ns{now}", new_page_id="p1",
+            reported=msgspec.structs.replace(NOTHING, **reported), now_ms=now,
+            lifetime_ms=HOUR_MS, window_ms=WINDOW, ip_address=f"10.0.0.{now % 7}",
+        )  # fmt: skip
+
+    first = await db.write(
+        lambda c: visit_write(
+            c, call("report", None, None, NOW, identities=[Identity(iss="i", acr="0", sub="c1")],
+                    entry_points=["sec://a"], page_id="p1", sdes=[ctmr(cstatus="a")])
+        )
+    )  # fmt: skip
+    assert first.created
+    vid, sid = first.visitor_id, first.session_id
+    visit = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
+    assert visit is not None
+    assert (visit.consumer_id, visit.ip_address, visit.last_ms) == ("c1", f"10.0.0.{NOW % 7}", NOW)
+    assert visit.identities == [{"iss": "i", "acr": "0", "sub": "c1"}]
+
+    later = NOW + 1000
+    again = await db.write(
+        lambda c: visit_write(c, call("report", vid, sid, later, page_id="p1", sdes=[ctmr()]))
+    )
+    assert not again.created and (again.visitor_id, again.session_id) == (vid, sid)
+    visit = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
+    assert visit is not None
+    assert (visit.consumer_id, visit.last_ms, visit.ip_address) == (
+        "c1",
+        later,
+        f"10.0.0.{later % 7}",
+    )
+    [page] = await db.read(lambda c: visits.pages(c, account, vid, sid))
+    assert (page.first_ms, page.last_ms, page.entry_points) == (NOW, later, ["sec://a"])
+
+    # A call rejected in the writer (an impression of an engagement never offered) leaves the
+    # visit as it was: the touch that found it is undone with the rest.
+    bad = call("report", vid, sid, later + 1, sdes=[ImpressionDisplay(campaign=1, engId=2)])
+    with pytest.raises(BadRequest):
+        await db.write(lambda c: visit_write(c, bad))
+    visit = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
+    assert visit is not None and visit.last_ms == later
+
+    gone = NOW + HOUR_MS
+    events_call = call("events", vid, sid, gone, sdes=[ctmr()])
+    with pytest.raises(NotFound):
+        await db.write(lambda c: visit_write(c, events_call))
+    fresh = await db.write(lambda c: visit_write(c, call("report", vid, sid, gone, sdes=[ctmr()])))
+    assert fresh.created and fresh.visitor_id == vid and fresh.session_id == f"ns{gone}"
+    old = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
+    assert old is not None and old.last_ms == later

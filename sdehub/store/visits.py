@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.store.exports import visit_item
-from sdehub.store.sql import Sql, TableSql, one, rows, run
+from sdehub.store.sql import Sql, TableSql, one, rows, run, to_json
 from sdehub.store.tables import (
     page_avro_texts,
     visit_engagements,
@@ -78,6 +78,7 @@ _TOUCH = Sql(
     " ip_address = COALESCE(:ip_address, ip_address)"
     " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
 )
+_TOUCH_LIVE = Sql(_TOUCH.source + " AND expires_ms > :live_at")
 _NEXT_CONTEXT = Sql(
     "UPDATE visits SET engagements_offered = engagements_offered + 1"
     " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
@@ -88,6 +89,11 @@ _PAGE = PAGES.select(
     " AND page_id = :page_id"
 )
 _ADD_PAGE = PAGES.insert()
+_SEEN_PAGE = Sql(
+    "UPDATE visit_pages SET last_ms = :last_ms"
+    " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
+    " AND page_id = :page_id"
+)
 _UPDATE_PAGE = Sql(
     "UPDATE visit_pages SET last_ms = :last_ms, entry_points = {json:entry_points}"
     " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
@@ -149,19 +155,26 @@ def touch_visit(
     identities: list[dict[str, Any]] | None = None,
     client_properties: dict[str, Any] | None = None,
     ip_address: str | None = None,
-) -> None:
-    """Record activity; identity facts given now replace the earlier ones."""
-    params = VISITS.encode(
-        {
-            **_key(account_id, visitor_id, session_id),
-            "last_ms": last_ms,
-            "consumer_id": consumer_id,
-            "identities": identities,
-            "client_properties": client_properties,
-            "ip_address": ip_address,
-        }
-    )
-    run(conn, _TOUCH, params)
+    live_at: int | None = None,
+) -> bool:
+    """Record activity; identity facts given now replace the earlier ones. With ``live_at``,
+    only a visit that has not expired by then is touched. True when a visit was: a caller
+    continuing a visit learns in one statement whether there is one to continue, instead of
+    reading it first."""
+    params = {
+        "account_id": account_id,
+        "visitor_id": visitor_id,
+        "session_id": session_id,
+        "last_ms": last_ms,
+        "consumer_id": consumer_id,
+        "identities": to_json(identities),
+        "client_properties": to_json(client_properties),
+        "ip_address": ip_address,
+    }
+    if live_at is None:
+        return bool(run(conn, _TOUCH, params).rowcount)
+    params["live_at"] = live_at
+    return bool(run(conn, _TOUCH_LIVE, params).rowcount)
 
 
 def put_page(
@@ -176,7 +189,13 @@ def put_page(
     """A page seen in a visit; entry points reported again for it replace the earlier ones.
     True when the page is new to the visit."""
     key = {**_key(account_id, visitor_id, session_id), "page_id": page_id}
-    row = one(conn, _PAGE, key)
+    if not entry_points:
+        # Nothing to replace: a page seen again is one UPDATE, not a read and an UPDATE.
+        if run(conn, _SEEN_PAGE, {**key, "last_ms": now_ms}).rowcount:
+            return False
+        row = None
+    else:
+        row = one(conn, _PAGE, key)
     if row is None:
         values = {**key, "first_ms": now_ms, "last_ms": now_ms, "entry_points": entry_points or []}
         run(conn, _ADD_PAGE, PAGES.encode(values))
