@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/connector.py
 	$(BIN)/python bench/conversation_writer.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/report_writer.py
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/export.py
