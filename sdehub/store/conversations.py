@@ -88,6 +88,10 @@ MESSAGES = TableSql(messages)
 
 _GET_CONSUMER = CONSUMERS.select("account_id = :account_id AND consumer_id = :consumer_id")
 _PUT_CONSUMER: dict[tuple[str, ...], Sql] = {}
+_FIRST_PROFILE = Sql(
+    CONSUMERS.upsert(("account_id", "consumer_id"), ("profile", "updated_ms")).source
+    + " WHERE consumers.profile IS NULL"
+)
 _INSERT_CONVERSATION = CONVERSATIONS.insert()
 _GET_CONVERSATION = CONVERSATIONS.select(
     "account_id = :account_id AND conversation_id = :conversation_id"
@@ -175,14 +179,23 @@ def put_consumer(conn: Connection, consumer: Consumer, *, update: tuple[str, ...
     sql = _PUT_CONSUMER.get(columns)
     if sql is None:
         sql = _PUT_CONSUMER[columns] = CONSUMERS.upsert(("account_id", "consumer_id"), columns)
-    run(conn, sql, CONSUMERS.encode(msgspec.structs.asdict(consumer)))
+    run(conn, sql, CONSUMERS.row(consumer))
+
+
+def first_profile(conn: Connection, consumer: Consumer) -> bool:
+    """Create the consumer, or give an existing one without a profile this one (its profile and
+    ``updated_ms``, nothing else); False when it already has a profile, then left unchanged.
+    One statement for the consumer a CONVERSATION brings most often (new, or just registered),
+    where reading it first and then writing takes two."""
+    cursor = run(conn, _FIRST_PROFILE, CONSUMERS.row(consumer))
+    return int(cursor.rowcount) == 1
 
 
 # --- conversations -------------------------------------------------------------------------
 
 
 def add_conversation(conn: Connection, conversation: Conversation) -> None:
-    run(conn, _INSERT_CONVERSATION, CONVERSATIONS.encode(msgspec.structs.asdict(conversation)))
+    run(conn, _INSERT_CONVERSATION, CONVERSATIONS.row(conversation))
 
 
 def get_conversation(
@@ -316,7 +329,7 @@ def list_conversations(
 
 
 def add_dialog(conn: Connection, dialog: Dialog) -> None:
-    run(conn, _INSERT_DIALOG, DIALOGS.encode(msgspec.structs.asdict(dialog)))
+    run(conn, _INSERT_DIALOG, DIALOGS.row(dialog))
 
 
 def close_dialogs(conn: Connection, account_id: str, conversation_id: str, closed_ms: int) -> None:
@@ -330,7 +343,7 @@ def dialogs_of(conn: Connection, account_id: str, conversation_id: str) -> list[
 
 
 def add_participant(conn: Connection, participant: Participant) -> None:
-    run(conn, _ADD_PARTICIPANT, PARTICIPANTS.encode(msgspec.structs.asdict(participant)))
+    run(conn, _ADD_PARTICIPANT, PARTICIPANTS.row(participant))
 
 
 def participants_of(conn: Connection, account_id: str, conversation_id: str) -> list[Participant]:
@@ -339,7 +352,7 @@ def participants_of(conn: Connection, account_id: str, conversation_id: str) -> 
 
 
 def add_message(conn: Connection, message: Message) -> None:
-    run(conn, _INSERT_MESSAGE, MESSAGES.encode(msgspec.structs.asdict(message)))
+    run(conn, _INSERT_MESSAGE, MESSAGES.row(message))
 
 
 def messages_of(
