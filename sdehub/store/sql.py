@@ -47,7 +47,9 @@ class Sql:
         return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
 
 
-def run(conn: Connection, sql: Sql, params: Mapping[str, Any] | None = None) -> Any:
+def run(
+    conn: Connection, sql: Sql | RowSql, params: Mapping[str, Any] | Sequence[Any] | None = None
+) -> Any:
     """Execute on the driver connection, inside the transaction SQLAlchemy holds; returns the
     DB-API cursor. Driver errors surface as SQLAlchemy's (``IntegrityError`` ...), as they
     would from ``conn.execute``."""
@@ -108,7 +110,6 @@ class TableSql:
         self.name: str = table.name
         self.columns: list[str] = [c.name for c in table.columns]
         self.json = frozenset(c.name for c in table.columns if isinstance(c.type, sa.JSON))
-        self._json_fields = tuple(c for c in self.columns if c in self.json)
         self.bools = frozenset(c.name for c in table.columns if isinstance(c.type, sa.Boolean))
 
     def _value(self, column: str) -> str:
@@ -131,28 +132,21 @@ class TableSql:
     def upsert(self, keys: Sequence[str], update: Sequence[str] | None = None) -> Sql:
         """INSERT ... ON CONFLICT (keys) DO UPDATE (every other column by default; nothing
         when ``update`` is empty)."""
-        base = self.insert().source
+        return Sql(f"{self.insert().source}{self.on_conflict(keys, update)}")
+
+    def on_conflict(self, keys: Sequence[str], update: Sequence[str] | None = None) -> str:
+        """The ON CONFLICT clause of :meth:`upsert`."""
         changed = [c for c in self.columns if c not in keys] if update is None else list(update)
         if changed:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in changed)
             action = f"DO UPDATE SET {assignments}"
         else:
             action = "DO NOTHING"
-        return Sql(f"{base} ON CONFLICT ({', '.join(keys)}) {action}")
+        return f" ON CONFLICT ({', '.join(keys)}) {action}"
 
     def encode(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Parameters for a row: JSON columns serialised."""
         return {k: to_json(v) if k in self.json else v for k, v in values.items()}
-
-    def row(self, record: msgspec.Struct) -> dict[str, Any]:
-        """:meth:`encode` of a struct whose fields are columns (one dict built, not two: this
-        runs for every row the messaging hot path inserts)."""
-        out = msgspec.structs.asdict(record)
-        for c in self._json_fields:
-            v = out.get(c)
-            if v is not None:
-                out[c] = json_text.encode(v).decode()
-        return out
 
     def decode(self, row: Iterable[Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
         out = dict(zip(self.columns if columns is None else columns, row, strict=True))
@@ -162,3 +156,34 @@ class TableSql:
             if out[c] is not None:
                 out[c] = bool(out[c])
         return out
+
+
+class RowSql:
+    """An INSERT of a struct whose fields are the table's columns, its values bound by position
+    in the fields' order (:meth:`params`): sqlite3 binds a 20-column row by position in half the
+    time it takes by name (~3 us less), and the messaging hot path inserts several per request.
+    ``tail`` follows the VALUES (an ON CONFLICT clause); it takes no parameters."""
+
+    __slots__ = ("_json", "postgresql", "sqlite")
+
+    def __init__(self, table: TableSql, struct: type[msgspec.Struct], tail: str = "") -> None:
+        fields = struct.__struct_fields__
+        if set(fields) != set(table.columns):
+            raise ValueError(f"{struct.__name__} does not hold the columns of {table.name}")
+        self._json = tuple(i for i, f in enumerate(fields) if f in table.json)
+        head = f"INSERT INTO {table.name} ({', '.join(fields)}) VALUES "
+        pg = ("CAST(%s AS jsonb)" if f in table.json else "%s" for f in fields)
+        self.sqlite = f"{head}({', '.join('?' for _ in fields)}){tail}"
+        self.postgresql = f"{head}({', '.join(pg)}){tail}"
+
+    def text(self, conn: Connection) -> str:
+        return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
+
+    def params(self, record: msgspec.Struct) -> list[Any]:
+        """The row's values, JSON columns serialised."""
+        values = list(msgspec.structs.astuple(record))
+        for i in self._json:
+            v = values[i]
+            if v is not None:
+                values[i] = json_text.encode(v).decode()
+        return values
