@@ -939,3 +939,11 @@ async def test_quarantine_add_list_count(db: Database, account: str) -> None:
     assert [q.id for q in connector] == [ids[1], ids[3]]
     assert await db.read(lambda c: quarantine.count_for(c, account)) == 5
     assert await db.read(lambda c: quarantine.count_for(c, account + "-none")) == 0
+
+
+def test_a_row_insert_holds_every_column_of_its_table() -> None:
+    from sdehub.store.sql import RowSql
+
+    assert "(?, ?, ?, ?, ?, ?, ?, ?)" in RowSql(conv.CONSUMERS, conv.Consumer).sqlite
+    with pytest.raises(ValueError, match="columns of consumers"):
+        RowSql(conv.CONSUMERS, conv.Dialog)
