@@ -208,11 +208,15 @@ def _set_profile(
     """Store the profile; the authenticated SDEs it carried, as recorded."""
     account_id, consumer = caller.account_id, caller.consumer
     profile = msgspec.to_builtins(msgspec.structs.replace(body, authenticatedData=None))
-    existing = store.get_consumer(conn, account_id, consumer.consumer_id)
-    known = (existing.profile or {}) if existing else {}
-    merged = {**known, **profile}
-    if existing is None or merged != known:  # else nothing new: no row to rewrite
-        _put_consumer(conn, caller, existing, merged, now)
+    # A new consumer, or one registered without a profile, takes this one in one statement; a
+    # consumer with a profile is read, and written only when this one brings something new. (An
+    # empty profile must not be stored over none: it is merged, and then there is nothing new.)
+    if not profile or not store.first_profile(conn, _consumer(caller, None, profile, now)):
+        existing = store.get_consumer(conn, account_id, consumer.consumer_id)
+        known = (existing.profile or {}) if existing else {}
+        merged = {**known, **profile}
+        if existing is None or merged != known:  # else nothing new: no row to rewrite
+            store.put_consumer(conn, _consumer(caller, existing, merged, now), update=("profile",))
     sdes = body.authenticatedData.lp_sdes if body.authenticatedData else None
     if sdes:
         origin = Origin(
@@ -226,27 +230,19 @@ def _set_profile(
     return []
 
 
-def _put_consumer(
-    conn: Connection,
-    caller: Caller,
-    existing: store.Consumer | None,
-    profile: dict[str, Any],
-    now: int,
-) -> None:
-    account_id, consumer = caller.account_id, caller.consumer
-    store.put_consumer(
-        conn,
-        store.Consumer(
-            account_id=account_id,
-            consumer_id=consumer.consumer_id,
-            ext_consumer_id=consumer.ext_consumer_id,
-            acr=consumer.acr,
-            claims=existing.claims if existing else None,
-            profile=profile,
-            created_ms=now,
-            updated_ms=now,
-        ),
-        update=("profile",),
+def _consumer(
+    caller: Caller, existing: store.Consumer | None, profile: dict[str, Any], now: int
+) -> store.Consumer:
+    consumer = caller.consumer
+    return store.Consumer(
+        account_id=caller.account_id,
+        consumer_id=consumer.consumer_id,
+        ext_consumer_id=consumer.ext_consumer_id,
+        acr=consumer.acr,
+        claims=existing.claims if existing else None,
+        profile=profile,
+        created_ms=now,
+        updated_ms=now,
     )
 
 

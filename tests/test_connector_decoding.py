@@ -129,3 +129,18 @@ def test_tolerated_bodies_take_the_validator_way() -> None:
     item = decode_single(body)
     sdes = item.body.authenticatedData.lp_sdes  # type: ignore[union-attr]
     assert sdes[1].personal.gender == "FEMALE" and sdes[0].info.balance == -400.99
+
+
+def test_nineteen_digits_in_a_row_take_the_validator_way() -> None:
+    # msgspec takes integers up to 2**64; the validator (and the database) stop at 2**63.
+    for number, fast in ((10**18 - 1, True), (10**18, False), (2**63, False)):
+        request = copy.deepcopy(PROFILE)
+        request["body"]["authenticatedData"]["lp_sdes"][0]["info"]["balance"] = number
+        body = json.dumps(request).encode()
+        assert (connector._fast(connector._typed_one, body) is not None) is fast, number
+        assert outcome(body) == slow(body)
+    # Anywhere in the body, digits apart from each other do not count.
+    assert connector._fast(connector._typed_one, json.dumps(PROFILE).encode() + b" ") is not None
+    spaced = json.dumps({**PROFILE, "id": "1234567890 123456789"}).encode()
+    assert connector._fast(connector._typed_one, spaced) is not None
+    assert connector._fast(connector._typed_one, spaced.replace(b"0 1", b"01")) is None

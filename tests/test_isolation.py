@@ -183,6 +183,7 @@ WRITES = {
 # These take a record that carries its own account_id.
 RECORD_WRITES = {
     "conversations.put_consumer",
+    "conversations.first_profile",
     "conversations.add_conversation",
     "conversations.add_dialog",
     "conversations.add_participant",

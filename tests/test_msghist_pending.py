@@ -352,3 +352,21 @@ async def test_an_sde_in_two_conversations_is_found_from_each(
     assert await db.drain_terms() == 2
     assert db.read_sync(lambda c: rows(c, sde_terms_pending, account)) == 0
     expect()
+
+
+def test_value_terms_reach_every_scalar() -> None:
+    from enum import StrEnum
+
+    from sdehub.model.sdesearch import value_terms
+
+    class Kind(StrEnum):
+        GOLD = "Gold Member"
+
+    value = {
+        "a": "Ana Diaz", "n": [1, 2.5, True, None, {"deep": ["ORD-9", {"x": "ana@example.com"}]}],
+        "k": Kind.GOLD, "e": [], "d": {},
+    }  # fmt: skip
+    assert value_terms(value) == {
+        "ana", "diaz", "ana diaz", "1", "2.5", "ord-9", "ana@example.com", "gold", "member",
+        "gold member",
+    }  # fmt: skip

@@ -727,6 +727,30 @@ async def test_consumers_put_and_update(db: Database, account: str) -> None:
     )
 
 
+async def test_first_profile_creates_or_fills_a_missing_profile_only(
+    db: Database, account: str
+) -> None:
+    new = consumer(account, consumer_id="new", profile={"firstName": "N"})
+    assert await db.write(lambda c: conv.first_profile(c, new)) is True
+    assert await db.read(lambda c: conv.get_consumer(c, account, "new")) == new
+
+    registered = consumer(account, consumer_id="reg", claims={"x": 1}, profile=None)
+    await db.write(lambda c: conv.put_consumer(c, registered, update=()))
+    later = consumer(
+        account, consumer_id="reg", ext_consumer_id="other", acr="loa1", profile={"lastName": "R"},
+        created_ms=NOW + 10, updated_ms=NOW + 10,
+    )  # fmt: skip
+    assert await db.write(lambda c: conv.first_profile(c, later)) is True
+    filled = await db.read(lambda c: conv.get_consumer(c, account, "reg"))
+    assert filled == msgspec.structs.replace(
+        registered, profile={"lastName": "R"}, updated_ms=NOW + 10
+    )  # only the profile and updated_ms
+
+    again = msgspec.structs.replace(later, profile={"lastName": "S"}, updated_ms=NOW + 20)
+    assert await db.write(lambda c: conv.first_profile(c, again)) is False
+    assert await db.read(lambda c: conv.get_consumer(c, account, "reg")) == filled
+
+
 async def test_list_conversations_pages(db: Database, account: str) -> None:
     for i in range(7):
         state = "OPEN" if i % 2 else "CLOSE"
@@ -978,3 +1002,11 @@ async def test_visit_write_continues_only_a_live_visit(db: Database, account: st
     assert fresh.created and fresh.visitor_id == vid and fresh.session_id == f"ns{gone}"
     old = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
     assert old is not None and old.last_ms == later
+
+
+def test_a_row_insert_holds_every_column_of_its_table() -> None:
+    from sdehub.store.sql import RowSql
+
+    assert "(?, ?, ?, ?, ?, ?, ?, ?)" in RowSql(conv.CONSUMERS, conv.Consumer).sqlite
+    with pytest.raises(ValueError, match="columns of consumers"):
+        RowSql(conv.CONSUMERS, conv.Dialog)

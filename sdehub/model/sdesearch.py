@@ -80,9 +80,28 @@ def _text_terms(text: str) -> tuple[str, ...]:
 
 def value_terms(value: Any) -> set[str]:
     """Words and adjacent word pairs of every scalar in a JSON value."""
+    # A loop over a stack rather than a recursion through _strings: this runs in the database
+    # writer for every SDE that becomes searchable, and a call per node was most of its cost.
     out: set[str] = set()
-    for text in _strings(value, []):
-        out.update(_text_terms(text))
+    add = out.update
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        v = pop()
+        kind = type(v)
+        if kind is str:
+            add(_text_terms(v))
+        elif kind is dict:
+            extend(v.values())
+        elif kind is list:
+            extend(v)
+        elif v is None or kind is bool:
+            continue
+        elif kind is int or kind is float:
+            add(_text_terms(str(v)))
+        else:  # subclasses and anything else: as _strings sees them
+            for text in _strings(v, []):
+                add(_text_terms(text))
     return out
 
 

@@ -445,7 +445,11 @@ def _first_match_node(candidates: list[tuple[str, Node]]) -> Node:
     return node
 
 
-_LONG_NUMBER = re.compile(rb"\d{19,}")
+# A run of 19 digits, found as 19 zeros once every digit is a zero and every other byte a space:
+# bytes.translate and a substring search cost ~1 us for a CONVERSATION body where a regex search
+# for \d{19,} cost ~15 us (it restarts at every digit of every number), in the database writer.
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_NUMBER = b"0" * 19
 
 
 def one_pass(
@@ -458,7 +462,11 @@ def one_pass(
     integers up to 2**64, where the validator (like the database) stops at 2**63, so a body with
     19 digits in a row is left to the validator; and a field's alias (``Meta(extra={"aliases":
     ...})``) is known to the validator only."""
-    if b"\\u0000" in body or _LONG_NUMBER.search(body) or any(a in body for a in aliases):
+    if (
+        b"\\u0000" in body
+        or _LONG_NUMBER in body.translate(_DIGITS_AS_ZEROS)
+        or any(a in body for a in aliases)
+    ):
         return None
     try:
         return decoder.decode(body)

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from sdehub.store.sql import Sql, TableSql, one, rows, run
+from sdehub.store.sql import RowSql, Sql, TableSql, one, rows, run
 from sdehub.store.tables import consumers, conversations, dialogs, messages, participants
 
 
@@ -87,8 +87,15 @@ PARTICIPANTS = TableSql(participants)
 MESSAGES = TableSql(messages)
 
 _GET_CONSUMER = CONSUMERS.select("account_id = :account_id AND consumer_id = :consumer_id")
-_PUT_CONSUMER: dict[tuple[str, ...], Sql] = {}
-_INSERT_CONVERSATION = CONVERSATIONS.insert()
+# Rows go in by position (RowSql): the hot path's inserts.
+_PUT_CONSUMER: dict[tuple[str, ...], RowSql] = {}
+_FIRST_PROFILE = RowSql(
+    CONSUMERS,
+    Consumer,
+    CONSUMERS.on_conflict(("account_id", "consumer_id"), ("profile", "updated_ms"))
+    + " WHERE consumers.profile IS NULL",
+)
+_INSERT_CONVERSATION = RowSql(CONVERSATIONS, Conversation)
 _GET_CONVERSATION = CONVERSATIONS.select(
     "account_id = :account_id AND conversation_id = :conversation_id"
 )
@@ -140,7 +147,7 @@ _LIST_CONVERSATIONS = {
     )
     for by_state in (False, True)
 }
-_INSERT_DIALOG = DIALOGS.insert()
+_INSERT_DIALOG = RowSql(DIALOGS, Dialog)
 _CLOSE_DIALOGS = Sql(
     "UPDATE dialogs SET state = 'CLOSE', closed_ms = :closed_ms WHERE account_id = :account_id"
     " AND conversation_id = :conversation_id AND state = 'OPEN'"
@@ -148,13 +155,15 @@ _CLOSE_DIALOGS = Sql(
 _DIALOGS_OF = DIALOGS.select(
     "account_id = :account_id AND conversation_id = :conversation_id", "ORDER BY created_ms"
 )
-_ADD_PARTICIPANT = PARTICIPANTS.upsert(
-    ("account_id", "conversation_id", "participant_id", "role"), update=()
+_ADD_PARTICIPANT = RowSql(
+    PARTICIPANTS,
+    Participant,
+    PARTICIPANTS.on_conflict(("account_id", "conversation_id", "participant_id", "role"), ()),
 )
 _PARTICIPANTS_OF = PARTICIPANTS.select(
     "account_id = :account_id AND conversation_id = :conversation_id", "ORDER BY joined_ms"
 )
-_INSERT_MESSAGE = MESSAGES.insert()
+_INSERT_MESSAGE = RowSql(MESSAGES, Message)
 _MESSAGES_OF = MESSAGES.select(
     "account_id = :account_id AND conversation_id = :conversation_id AND sequence > :after",
     "ORDER BY sequence",
@@ -174,15 +183,25 @@ def put_consumer(conn: Connection, consumer: Consumer, *, update: tuple[str, ...
     columns = (*update, "updated_ms")
     sql = _PUT_CONSUMER.get(columns)
     if sql is None:
-        sql = _PUT_CONSUMER[columns] = CONSUMERS.upsert(("account_id", "consumer_id"), columns)
-    run(conn, sql, CONSUMERS.encode(msgspec.structs.asdict(consumer)))
+        conflict = CONSUMERS.on_conflict(("account_id", "consumer_id"), columns)
+        sql = _PUT_CONSUMER[columns] = RowSql(CONSUMERS, Consumer, conflict)
+    run(conn, sql, sql.params(consumer))
+
+
+def first_profile(conn: Connection, consumer: Consumer) -> bool:
+    """Create the consumer, or give an existing one without a profile this one (its profile and
+    ``updated_ms``, nothing else); False when it already has a profile, then left unchanged.
+    One statement for the consumer a CONVERSATION brings most often (new, or just registered),
+    where reading it first and then writing takes two."""
+    cursor = run(conn, _FIRST_PROFILE, _FIRST_PROFILE.params(consumer))
+    return int(cursor.rowcount) == 1
 
 
 # --- conversations -------------------------------------------------------------------------
 
 
 def add_conversation(conn: Connection, conversation: Conversation) -> None:
-    run(conn, _INSERT_CONVERSATION, CONVERSATIONS.encode(msgspec.structs.asdict(conversation)))
+    run(conn, _INSERT_CONVERSATION, _INSERT_CONVERSATION.params(conversation))
 
 
 def get_conversation(
@@ -316,7 +335,7 @@ def list_conversations(
 
 
 def add_dialog(conn: Connection, dialog: Dialog) -> None:
-    run(conn, _INSERT_DIALOG, DIALOGS.encode(msgspec.structs.asdict(dialog)))
+    run(conn, _INSERT_DIALOG, _INSERT_DIALOG.params(dialog))
 
 
 def close_dialogs(conn: Connection, account_id: str, conversation_id: str, closed_ms: int) -> None:
@@ -330,7 +349,7 @@ def dialogs_of(conn: Connection, account_id: str, conversation_id: str) -> list[
 
 
 def add_participant(conn: Connection, participant: Participant) -> None:
-    run(conn, _ADD_PARTICIPANT, PARTICIPANTS.encode(msgspec.structs.asdict(participant)))
+    run(conn, _ADD_PARTICIPANT, _ADD_PARTICIPANT.params(participant))
 
 
 def participants_of(conn: Connection, account_id: str, conversation_id: str) -> list[Participant]:
@@ -339,7 +358,7 @@ def participants_of(conn: Connection, account_id: str, conversation_id: str) -> 
 
 
 def add_message(conn: Connection, message: Message) -> None:
-    run(conn, _INSERT_MESSAGE, MESSAGES.encode(msgspec.structs.asdict(message)))
+    run(conn, _INSERT_MESSAGE, _INSERT_MESSAGE.params(message))
 
 
 def messages_of(
