@@ -29,7 +29,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from sdehub.store import terms
-from sdehub.store.writers import CommitStats, ProcessWriter, ThreadWriter, Writer
+from sdehub.store.processwriter import ProcessWriter
+from sdehub.store.writers import CommitStats, ThreadWriter, Writer
 
 T = TypeVar("T")
 log = logging.getLogger("sdehub.store")
