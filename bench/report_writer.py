@@ -4,12 +4,12 @@
 What the SQLite writer process does for ``bench/report.py``'s ``report`` and ``events``
 requests, and only that: the request body as ``bench/report.py`` sends it (the same two SDEs, a
 ``cart`` and a ``prodView``, into one of ``--visits`` visits in turn) goes through
-``sdehub.monitoring.visit_write_body`` with the msgpack ``Call`` the HTTP layer would pack
+``sdehub.monitorcall.visit_write_body`` with the msgpack ``Call`` the HTTP layer would pack
 (``sdehub.monitoring.Monitoring.call``), in batches of ``--batch`` writes, each batch one
 ``sdehub.store.writers.commit_batch`` (a savepoint per write, one commit) on a connection of
 ``sdehub.store.Database`` (the server's engine and pragmas: WAL), made durable as the writer
 process does it (``sdehub.store.walsync``). The visits are started beforehand, untimed, through
-the engagement method's write (``sdehub.monitoring.visit_write``) with ``bench/report.py``'s
+the engagement method's write (``sdehub.monitorcall.visit_write``) with ``bench/report.py``'s
 engagement body. The figure is this process's CPU time per call (``time.process_time``); wall
 time is given beside it.
 
@@ -32,7 +32,8 @@ from report import ACCOUNT, APP, VisitIds, sdes
 
 from sdehub.bodies import decode_json
 from sdehub.model.monitoring import NOTHING, decode_engagement
-from sdehub.monitoring import Call, Kind, new_page_id, new_visit_id, visit_write, visit_write_body
+from sdehub.monitorcall import Call, Kind, visit_write, visit_write_body
+from sdehub.monitoring import new_page_id, new_visit_id
 from sdehub.store.database import Database, sqlite_url
 from sdehub.store.walsync import WalSync
 from sdehub.store.writers import Job, commit_batch

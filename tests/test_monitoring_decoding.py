@@ -25,7 +25,7 @@ from sdehub.model.monitoring import (
 )
 from sdehub.model.types import Event
 from sdehub.model.validation import FieldError
-from sdehub.monitoring import decode_body
+from sdehub.monitorcall import decode_body
 from tests.test_model_properties import any_valid_sde, json_values, near_valid_sde
 
 FIXTURES = Path(__file__).parent / "fixtures" / "model"

@@ -42,7 +42,7 @@ from sdehub.model.types import (
     ServiceData,
     Transaction,
 )
-from sdehub.monitoring import Call, visit_write
+from sdehub.monitorcall import Call, visit_write
 from sdehub.store import Database, events, migrations, quarantine, visits
 from sdehub.store import accounts as acc
 from sdehub.store import conversations as conv

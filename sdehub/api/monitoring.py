@@ -46,7 +46,8 @@ from sdehub.model.provenance import Entry
 from sdehub.model.publicmodel import sde_section
 from sdehub.model.types import wire_type
 from sdehub.model.validation import FieldError
-from sdehub.monitoring import Call, Kind, Outcome, Undecodable, VisitView, detail, well_formed
+from sdehub.monitorcall import Call, Kind, Outcome, Undecodable, detail
+from sdehub.monitoring import VisitView, well_formed
 from sdehub.services import Services
 
 _DEFAULT_CODES = {400: BAD_DATA, 401: UNAUTHORIZED, 404: BAD_APP, 422: NO_ACCOUNT}
