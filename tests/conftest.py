@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +19,9 @@ import sqlalchemy as sa
 from sdehub.clock import ManualClock
 from sdehub.settings import Settings
 from tests.harness import Harness
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PG_ADMIN_URL = os.environ.get(
     "SDEHUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -175,3 +178,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless system Chromium for a browser test module (tests/browser.py). launch() gives it a
+    fresh, throw-away user-data dir; each test then takes a context of its own (its own storage
+    and cookies). Playwright is imported here, not at the top, so the other tests never load it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, chromium
+
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from sdehub.app import create_app
 from sdehub.clock import ManualClock
 from sdehub.settings import Settings
-from tests.browser import CHROMIUM_ARGS, chromium, serve
+from tests.browser import serve
 from tests.harness import ACCOUNT, Harness
 from tests.test_reports import facts
 
@@ -46,17 +46,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
         asyncio.run(build())
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def api(base: str, bearer: str, path: str, **params: str) -> dict[str, Any]:

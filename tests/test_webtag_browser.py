@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, Route, expect
 
 from sdehub.app import create_app
 from sdehub.settings import Settings
-from tests.browser import CHROMIUM_ARGS, Site, always_offer, chromium, serve, visit_state
+from tests.browser import Site, always_offer, serve, visit_state
 
 OFFERED = "71000010"  # accounts whose catalog offers an engagement to every visitor
 CLOSED = "71000011"
@@ -56,19 +56,6 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Itera
     settings = Settings(db=str(seed.with_name("s.db")), seed_file=str(seed))
     with serve(create_app(settings)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        # launch() gives the browser a fresh, throw-away user-data dir; each test then gets a
-        # context of its own (its own storage and cookies).
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 class Recorder:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Frame, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from sdehub.app import create_app
 from sdehub.settings import Settings
-from tests.browser import CHROMIUM_ARGS, chromium, serve
+from tests.browser import serve
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).parent / "data"
@@ -93,17 +93,6 @@ def silent_port() -> Iterator[int]:
     for conn in held:
         conn.close()
     sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

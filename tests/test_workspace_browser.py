@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from sdehub.app import create_app
 from sdehub.settings import Settings
-from tests.browser import CHROMIUM_ARGS, chromium, serve
+from tests.browser import serve
 
 pytestmark = pytest.mark.browser
 
@@ -46,17 +46,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("workspace") / "w.db"
     with serve(create_app(Settings(db=str(db), emulator=True)), ws="websockets-sansio") as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
