@@ -40,13 +40,8 @@ class _Event(msgspec.Struct):
 
 _events = msgspec.json.Decoder(list[_Event])
 
-# A transcript message: (sequence, dialog_id, participant_id, by an agent, a ContentEvent (else
-# a RichContentEvent), server_ms), the fields of the export's message query but its first, the
-# conversation's id, and its event, which goes beside it decoded.
-_SEQUENCE, _DIALOG, _PARTICIPANT, _AGENT, _CONTENT, _EVENT, _AT = range(1, 8)
 
-
-def _author(pid: Any, agent: Any) -> str:
+def _author(pid: Any, agent: bool) -> str:
     """A transcript line's ``by`` to ``agentId``: 0 visitor line, 1 rep line (the documented
     message types)."""
     by = s(pid)
@@ -56,43 +51,49 @@ def _author(pid: Any, agent: Any) -> str:
 
 
 def _transcript(
-    cid: Any, messages: Sequence[Sequence[Any]], events: Sequence[_Event], dialogs: dict[Any, str]
+    cid: Any, messages: Iterable[Sequence[Any]], events: Iterable[_Event], dialogs: dict[Any, str]
 ) -> tuple[str, bool]:
     """The transcript's text, and whether the consumer wrote any (``isInteractive``).
 
-    ``messages`` are rows as the export's query returns them (the conversation's id first),
-    ``events`` their decoded events; ``dialogs`` caches the ``dialogId`` text (the row query
-    hands over NULL for the conversation's own id)."""
+    ``messages`` are rows as the export's query returns them (``EngagementRows.messages``: the
+    conversation's id, sequence, dialog, participant, by an agent, a ContentEvent (else a
+    RichContentEvent), the event's text, time), ``events`` their events decoded; ``dialogs``
+    caches the ``dialogId`` text (the query hands over NULL for the conversation's own id)."""
     lines = []
+    append = lines.append
     interactive = False
     message_id = esc(cid)[:-1] + ":"  # the messageId's JSON string, but its sequence and quote
-    authors: dict[tuple[Any, bool], str] = {}
-    for m, event in zip(messages, events, strict=True):
-        fmt = _FORMATS.get(event.contentType, _NA) if m[_CONTENT] else _NA
-        who = (m[_PARTICIPANT], bool(m[_AGENT]))
-        author = authors.get(who)
-        if author is None:
-            author = authors[who] = _author(*who)
-        if not interactive and not who[1]:
-            interactive = True
-        dialog = dialogs.get(m[_DIALOG])
-        if dialog is None:
-            dialog = dialogs[m[_DIALOG]] = s(m[_DIALOG])
-        text = event.message
-        if type(text) is str:
-            text = '{"string":' + esc(text) + "}"
+    by_agents: dict[Any, str] = {}
+    by_others: dict[Any, str] = {}
+    for (_, seq, dialog_id, pid, agent, content, _, at), event in zip(
+        messages, events, strict=True
+    ):
+        if agent:
+            author = by_agents.get(pid)
+            if author is None:
+                author = by_agents[pid] = _author(pid, True)
         else:
-            text = s(text)
-        at, seq = m[_AT], m[_SEQUENCE]
-        lines.append(
-            f'{{"text":{text},"timestamp":{{"long":{at}}},{author},"contentFormat":{fmt}'
-            f',"messageId":{{"string":{message_id}{seq}"}},"dialogId":{dialog}'
-            ',"fileData":null,"linkData":null,"mcs":null}'
-            if type(at) is int and type(seq) is int
-            else f'{{"text":{text},"timestamp":{long(at)},{author},"contentFormat":{fmt}'
-            f',"messageId":{s(f"{cid}:{seq}")},"dialogId":{dialog}'
-            ',"fileData":null,"linkData":null,"mcs":null}'
-        )
+            author = by_others.get(pid)
+            if author is None:
+                author = by_others[pid] = _author(pid, False)
+            interactive = True
+        dialog = dialogs.get(dialog_id)
+        if dialog is None:
+            dialog = dialogs[dialog_id] = s(dialog_id)
+        fmt = _FORMATS.get(event.contentType, _NA) if content else _NA
+        text = event.message
+        if type(text) is str and type(at) is int and type(seq) is int:
+            append(
+                f'{{"text":{{"string":{esc(text)}}},"timestamp":{{"long":{at}}},{author}'
+                f',"contentFormat":{fmt},"messageId":{{"string":{message_id}{seq}"}}'
+                f',"dialogId":{dialog},"fileData":null,"linkData":null,"mcs":null}}'
+            )
+        else:
+            append(
+                f'{{"text":{s(text)},"timestamp":{long(at)},{author},"contentFormat":{fmt}'
+                f',"messageId":{s(f"{cid}:{seq}")},"dialogId":{dialog}'
+                ',"fileData":null,"linkData":null,"mcs":null}'
+            )
     return ",".join(lines), interactive
 
 
@@ -231,8 +232,11 @@ def engagement_lines_from_rows(account_id: str, found: EngagementRows) -> list[s
     agents = {cid: [p[1:] for p in group] for cid, group in groupby(found.agents, first)}
     messages = {cid: list(group) for cid, group in groupby(found.messages, first)}
     # Every stored event of the hour in one decode: one call instead of one per message.
-    events = iter(_events.decode("[" + ",".join([m[_EVENT] for m in found.messages]) + "]"))
-    decoded = {cid: [next(events) for _ in group] for cid, group in messages.items()}
+    events = _events.decode("[" + ",".join([m[6] for m in found.messages]) + "]")
+    decoded, at = {}, 0
+    for cid, group in messages.items():
+        decoded[cid] = events[at : at + len(group)]
+        at += len(group)
     lines = []
     for conv in found.conversations:
         cid = conv[0]
