@@ -19,9 +19,16 @@ method (rows from ``exports.sdes_between`` / ``pages_between``, every SDE and pa
 Python by ``avrotext.web_session_lines``) is timed beside it, and the two files are checked to be
 the same bytes.
 
-Engagement: the rows its queries return, generated in memory; what is timed is the path from those
-rows to the gzip file's bytes (``avrotext.engagement_lines``, ``files.gzip_lines``). Its queries
-(a conversation's participants and messages, each a query) are not timed: docs/benchmarks.md.
+Engagement: the conversations are written into the same database through the store's own
+writes (those of the messaging and agent paths: ``conversations.add_conversation``,
+``add_participant``, ``next_sequence`` and ``add_message`` per message, ``update_conversation``
+to close), every step in time order, interleaved. What is timed is the path from the database
+to the gzip file's bytes: the export's three queries (``exports.engagement_rows``), the lines
+(``avrotext.engagement_lines_from_rows``) and gzip. Beside it, in the same rounds and checked to
+give the same bytes: the rows as mappings (``exports.conversations_closed_between``, three
+queries, and ``avrotext.engagement_lines``); the same mappings read as before this change, two
+SQLAlchemy queries per conversation; and the mappings generated in memory (no query: the
+previous sessions' method).
 
 The reference is ``zlib`` level 6 alone compressing the decompressed file (what ``gzip -6`` would
 do with the text handed to it). A record is one item of a line's ``recordCollection``.
@@ -48,12 +55,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess import avrotext, export, files
 from sdehub.demo import FIRST, LAST, LINES, profile_sdes, web_sdes
 from sdehub.model.types import wire_type
-from sdehub.store import Database, catalogs, conversations, events, exports, visits
+from sdehub.store import Database, catalogs, conversations, events, exports, tables, visits
 from sdehub.store.database import sqlite_url
 from sdehub.store.events import Origin
 from sdehub.store.sql import to_json
@@ -276,6 +284,40 @@ def _previous_lines(conn: Connection) -> list[str]:
     )
 
 
+def _one_by_one(conn: Connection, until: int) -> list[dict[str, Any]]:
+    """The Engagement file's rows as ``exports.conversations_closed_between`` read them before
+    this session: the conversations, then two queries per conversation (participants,
+    messages), through SQLAlchemy."""
+    c, p, m = tables.conversations.c, tables.participants.c, tables.messages.c
+    found = [
+        dict(r._mapping)
+        for r in conn.execute(
+            sa.select(tables.conversations)
+            .where(c.account_id == ACCOUNT, c.closed_ms >= HOUR_MS, c.closed_ms < until)
+            .order_by(c.closed_ms, c.conversation_id)
+        )
+    ]
+    for conv in found:
+        key = conv["conversation_id"]
+        conv["participants"] = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(tables.participants)
+                .where(p.account_id == ACCOUNT, p.conversation_id == key)
+                .order_by(p.joined_ms, p.participant_id)
+            )
+        ]
+        conv["messages"] = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(tables.messages)
+                .where(m.account_id == ACCOUNT, m.conversation_id == key)
+                .order_by(m.sequence)
+            )
+        ]
+    return found
+
+
 def _timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     times, out = [], None
     for _ in range(runs):
@@ -385,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
                 found = exports.conversations_closed_between(conn, ACCOUNT, HOUR_MS, until)
                 return files.gzip_lines(avrotext.engagement_lines(ACCOUNT, found))
 
+        def engagement_one_by_one() -> bytes:
+            with db.engine.connect() as conn:
+                found = _one_by_one(conn, until)
+                return files.gzip_lines(avrotext.engagement_lines(ACCOUNT, found))
+
         def engagement_in_memory() -> bytes:
             return files.gzip_lines(avrotext.engagement_lines(ACCOUNT, convs))
 
@@ -400,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
                     "mappings (conversations_closed_between, engagement_lines)": (
                         engagement_mappings
                     ),
+                    "mappings, two queries per conversation (before)": engagement_one_by_one,
                     "mappings generated in memory (no query)": engagement_in_memory,
                 },
             ),
