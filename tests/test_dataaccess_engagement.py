@@ -287,3 +287,20 @@ def test_the_export_rows_give_the_lines_of_the_mappings(db: Database, convs: lis
     assert len(got) == sum(1 for c in written if T0 <= c["closed_ms"] < T0 + HOUR)
     for line in got:
         check_line(line)
+
+
+def test_the_messages_are_read_in_order_without_sorting(tmp_path: Any) -> None:
+    """SQLite reads the hour's conversations, then each one's messages by key: in the order
+    asked for, so nothing sorts them (a sort holds every message's event text)."""
+    database = Database(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
+    database.migrate()
+    with database.engine.connect() as conn:
+        for query in (exports._ENGAGEMENT_MESSAGES, exports._CLOSED_MESSAGES):
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + query.sqlite,
+                {"account_id": "a", "since_ms": T0, "until_ms": T0 + HOUR},
+            ).all()
+            steps = [row[-1] for row in plan]
+            assert steps[0].startswith("SEARCH c ") and steps[1].startswith("SEARCH t "), steps
+            assert len(steps) == 2, steps
+    database.engine.dispose()

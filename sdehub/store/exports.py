@@ -214,7 +214,8 @@ def pages_between(conn: Connection, account_id: str, since_ms: int, until_ms: in
 # The hour's closed conversations, then the participants and the messages of all of them, each
 # in one query joined back to the conversations' range (a query per conversation grew with the
 # hour). Ordered by conversation first so one pass groups them; within a conversation the order
-# the export has always used.
+# the export has always used. The messages by the conversations' column: on SQLite the outer
+# loop's index then gives the order, where ordering by the messages' own made it sort them all.
 _CONVERSATIONS = TableSql(conversations)
 _PARTICIPANTS = TableSql(participants)
 _MESSAGES = TableSql(messages)
@@ -243,7 +244,7 @@ def _of_closed(table: TableSql, order: str, columns: str | None = None, where: s
 _CLOSED_PARTICIPANTS = _of_closed(
     _PARTICIPANTS, "t.conversation_id, t.joined_ms, t.participant_id, t.role"
 )
-_CLOSED_MESSAGES = _of_closed(_MESSAGES, "t.conversation_id, t.sequence")
+_CLOSED_MESSAGES = _of_closed(_MESSAGES, "c.conversation_id, t.sequence")
 
 # The export's own reads of the same rows: only the columns an Engagement line takes, only the
 # agents and the transcript's messages, flags instead of the role and kind texts, NULL for a
@@ -263,7 +264,7 @@ _ENGAGEMENT_AGENTS = _of_closed(
 )
 _ENGAGEMENT_MESSAGES = _of_closed(
     _MESSAGES,
-    "t.conversation_id, t.sequence",
+    "c.conversation_id, t.sequence",
     "t.conversation_id, t.sequence,"
     " CASE WHEN t.dialog_id = t.conversation_id THEN NULL ELSE t.dialog_id END,"
     f" t.participant_id, t.role IN {_AGENTS}, t.event_type = 'ContentEvent', {{text:t.event}},"
