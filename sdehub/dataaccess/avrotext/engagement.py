@@ -59,7 +59,7 @@ def _transcript(
     conversation's id, sequence, dialog, participant, by an agent, a ContentEvent (else a
     RichContentEvent), the event's text, time), ``events`` their events decoded; ``dialogs``
     caches the ``dialogId`` text (the query hands over NULL for the conversation's own id)."""
-    lines = []
+    lines: list[str] = []
     append = lines.append
     interactive = False
     message_id = esc(cid)[:-1] + ":"  # the messageId's JSON string, but its sequence and quote
