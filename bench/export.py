@@ -19,9 +19,16 @@ method (rows from ``exports.sdes_between`` / ``pages_between``, every SDE and pa
 Python by ``avrotext.web_session_lines``) is timed beside it, and the two files are checked to be
 the same bytes.
 
-Engagement: the rows its queries return, generated in memory; what is timed is the path from those
-rows to the gzip file's bytes (``avrotext.engagement_lines``, ``files.gzip_lines``). Its queries
-(a conversation's participants and messages, each a query) are not timed: docs/benchmarks.md.
+Engagement: the conversations are written into the same database through the store's own
+writes (those of the messaging and agent paths: ``conversations.add_conversation``,
+``add_participant``, ``next_sequence`` and ``add_message`` per message, ``update_conversation``
+to close), every step in time order, interleaved. What is timed is the path from the database
+to the gzip file's bytes: the export's three queries (``exports.engagement_rows``), the lines
+(``avrotext.engagement_lines_from_rows``) and gzip. Beside it, in the same rounds and checked to
+give the same bytes: the rows as mappings (``exports.conversations_closed_between``, three
+queries, and ``avrotext.engagement_lines``); the same mappings read as before this change, two
+SQLAlchemy queries per conversation; and the mappings generated in memory (no query: the
+previous sessions' method).
 
 The reference is ``zlib`` level 6 alone compressing the decompressed file (what ``gzip -6`` would
 do with the text handed to it). A record is one item of a line's ``recordCollection``.
@@ -48,12 +55,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess import avrotext, export, files
 from sdehub.demo import FIRST, LAST, LINES, profile_sdes, web_sdes
 from sdehub.model.types import wire_type
-from sdehub.store import Database, catalogs, events, exports, visits
+from sdehub.store import Database, catalogs, conversations, events, exports, tables, visits
 from sdehub.store.database import sqlite_url
 from sdehub.store.events import Origin
 from sdehub.store.sql import to_json
@@ -157,7 +165,7 @@ def _conversation_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
                 "messages": messages,
             }
         )  # fmt: skip
-    return rows
+    return sorted(rows, key=lambda c: (c["closed_ms"], c["conversation_id"]))  # the query's order
 
 
 def _write_hour(
@@ -198,16 +206,60 @@ def _write_hour(
     # fmt: skip
 
 
+def _write_conversations(conn: Connection, convs: list[dict[str, Any]]) -> None:
+    """The conversations through the store's own writes (those of the messaging and agent
+    paths), every conversation's steps in time order, interleaved as a server receives them."""
+    steps: list[tuple[int, int, Callable[[], Any]]] = []
+
+    def at(ms: int, step: Callable[[], Any]) -> None:
+        steps.append((ms, len(steps), step))
+
+    for c in convs:
+        cid = c["conversation_id"]
+        opened = conversations.Conversation(
+            **{k: v for k, v in c.items() if k not in ("participants", "messages")}
+            | {"state": "OPEN", "closed_ms": None, "close_reason": None}
+        )
+        at(c["created_ms"], lambda o=opened: conversations.add_conversation(conn, o))
+        for p in c["participants"]:
+            joined = conversations.Participant(
+                account_id=ACCOUNT, conversation_id=cid, participant_id=p["participant_id"],
+                role=p["role"], joined_ms=p["joined_ms"],
+            )  # fmt: skip
+            at(p["joined_ms"], lambda j=joined: conversations.add_participant(conn, j))
+        for m in c["messages"]:
+            sent = conversations.Message(account_id=ACCOUNT, **m)
+
+            def send(sent: conversations.Message = sent) -> None:
+                conversations.next_sequence(conn, ACCOUNT, sent.conversation_id)
+                conversations.add_message(conn, sent)
+
+            at(m["server_ms"], send)
+        last = max([c["closed_ms"], *(m["server_ms"] for m in c["messages"])])
+
+        def close(c: dict[str, Any] = c, cid: str = cid) -> None:
+            conversations.update_conversation(
+                conn, ACCOUNT, cid, state="CLOSE", closed_ms=c["closed_ms"],
+                close_reason=c["close_reason"],
+            )  # fmt: skip
+
+        at(last, close)
+    for _, _, step in sorted(steps, key=lambda s: s[:2]):
+        step()
+
+
 def _database(
     where: Path,
     sdes: list[dict[str, Any]],
     pages: list[dict[str, Any]],
     goals: list[dict[str, Any]],
+    convs: list[dict[str, Any]],
     move: bool = True,
 ) -> tuple[Database, float]:
     db = Database(sqlite_url(where / "export.db"), readers=1)
     db.migrate()
     db.write_sync(lambda conn: _write_hour(conn, sdes, pages, goals))
+    db.write_sync(lambda conn: _write_conversations(conn, convs))
     # The exporter's first step once the hour has closed, in the writer: the SDE items into the
     # order the export reads them. Timed apart (it is the writer's, not the reading export's).
     t0 = time.process_time()
@@ -232,6 +284,40 @@ def _previous_lines(conn: Connection) -> list[str]:
     )
 
 
+def _one_by_one(conn: Connection, until: int) -> list[dict[str, Any]]:
+    """The Engagement file's rows as ``exports.conversations_closed_between`` read them before
+    this session: the conversations, then two queries per conversation (participants,
+    messages), through SQLAlchemy."""
+    c, p, m = tables.conversations.c, tables.participants.c, tables.messages.c
+    found = [
+        dict(r._mapping)
+        for r in conn.execute(
+            sa.select(tables.conversations)
+            .where(c.account_id == ACCOUNT, c.closed_ms >= HOUR_MS, c.closed_ms < until)
+            .order_by(c.closed_ms, c.conversation_id)
+        )
+    ]
+    for conv in found:
+        key = conv["conversation_id"]
+        conv["participants"] = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(tables.participants)
+                .where(p.account_id == ACCOUNT, p.conversation_id == key)
+                .order_by(p.joined_ms, p.participant_id)
+            )
+        ]
+        conv["messages"] = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(tables.messages)
+                .where(m.account_id == ACCOUNT, m.conversation_id == key)
+                .order_by(m.sequence)
+            )
+        ]
+    return found
+
+
 def _timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     times, out = [], None
     for _ in range(runs):
@@ -246,23 +332,27 @@ def measure(
     exported: Callable[[], bytes],
     records: int,
     runs: int,
-    before: Callable[[], bytes] | None = None,
+    others: dict[str, Callable[[], bytes]] | None = None,
 ) -> dict[str, Any]:
+    """Time ``exported`` against zlib -6 of its file, and each of ``others`` (other ways to the
+    same file, which must give the same bytes) in the same rounds."""
+    others = others or {}
     exported()  # warm-up: schema compiled, pages cached
     data = exported()
     text = gzip.decompress(data)
-    if before is not None:
-        assert gzip.decompress(before()) == text, "the previous method wrote other bytes"
-    ratios, ex_rates, ref_rates, before_ratios = [], [], [], []
+    for other, way in others.items():
+        assert gzip.decompress(way()) == text, f"{name}: the {other} wrote other bytes"
+    ratios, ex_rates, ref_rates = [], [], []
+    other_ratios: dict[str, list[float]] = {other: [] for other in others}
     for _ in range(runs):  # interleaved, so all see the same machine
         (ex,), _ = _timed(exported, 1)
         (ref,), _ = _timed(lambda: zlib.compress(text, 6), 1)
         ex_rates.append(records / ex)
         ref_rates.append(records / ref)
         ratios.append(ref / ex)
-        if before is not None:
-            (old,), _ = _timed(before, 1)
-            before_ratios.append(ref / old)
+        for other, way in others.items():
+            (took,), _ = _timed(way, 1)
+            other_ratios[other].append(ref / took)
     row = {
         "file": name,
         "records": records,
@@ -272,17 +362,19 @@ def measure(
         "zlib6_rec_s": statistics.median(ref_rates),
         "ratio": statistics.median(ratios),
         "ratio_min": min(ratios),
-        "ratio_before": statistics.median(before_ratios) if before_ratios else None,
+        "ratios": ratios,
+        "others": {other: statistics.median(r) for other, r in other_ratios.items()},
     }
     mb_s = row["raw_mb"] * row["export_rec_s"] / records
-    previous = f"; previous method {row['ratio_before']:.2f}x" if before_ratios else ""
     print(
         f"  {name:11} {records:6,} records, {row['raw_mb']:5.1f} MB -> {row['gz_mb']:4.1f} MB gz:"
         f" export {row['export_rec_s']:9,.0f} rec/s ({mb_s:5.0f} MB/s),"
         f" zlib -6 {row['zlib6_rec_s']:9,.0f} rec/s -> {row['ratio']:.2f}x"
-        f" (min {row['ratio_min']:.2f}x){previous}",
+        f" (min {row['ratio_min']:.2f}x; rounds {' '.join(f'{r:.2f}' for r in ratios)})",
         flush=True,
     )
+    for other, ratio in row["others"].items():
+        print(f"  {'':11} {other}: {ratio:.2f}x", flush=True)
     return row
 
 
@@ -314,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     web = len(visits) + len(pages_of) + len(goals_of)
     with tempfile.TemporaryDirectory() as where:
         t0 = time.perf_counter()
-        db, moved = _database(Path(where), sdes, pages, goals, move=not args.unmoved)
+        db, moved = _database(Path(where), sdes, pages, goals, convs, move=not args.unmoved)
         print(f"  (hour written through the store in {time.perf_counter() - t0:.1f} s; its SDE"
               f" items moved into export order in {moved * 1000:.0f} ms of CPU, once)")  # fmt: skip
 
@@ -326,13 +418,38 @@ def main(argv: list[str] | None = None) -> int:
             with db.engine.connect() as conn:
                 return files.gzip_lines(_previous_lines(conn))
 
+        def engagement_file() -> bytes:
+            with db.engine.connect() as conn:
+                return files.gzip_lines(export.engagement_lines(conn, ACCOUNT, HOUR_MS))
+
+        def engagement_mappings() -> bytes:
+            with db.engine.connect() as conn:
+                found = exports.conversations_closed_between(conn, ACCOUNT, HOUR_MS, until)
+                return files.gzip_lines(avrotext.engagement_lines(ACCOUNT, found))
+
+        def engagement_one_by_one() -> bytes:
+            with db.engine.connect() as conn:
+                found = _one_by_one(conn, until)
+                return files.gzip_lines(avrotext.engagement_lines(ACCOUNT, found))
+
+        def engagement_in_memory() -> bytes:
+            return files.gzip_lines(avrotext.engagement_lines(ACCOUNT, convs))
+
+        until = HOUR_MS + files.HOUR_MS
         results = [
-            measure("webSession", web_file, web, args.runs, before=previous_file),
+            measure("webSession", web_file, web, args.runs, {"previous method": previous_file}),
             measure(
                 "engagement",
-                lambda: files.gzip_lines(avrotext.engagement_lines(ACCOUNT, convs)),
+                engagement_file,
                 len(convs),
                 args.runs,
+                {
+                    "mappings (conversations_closed_between, engagement_lines)": (
+                        engagement_mappings
+                    ),
+                    "mappings, two queries per conversation (before)": engagement_one_by_one,
+                    "mappings generated in memory (no query)": engagement_in_memory,
+                },
             ),
         ]
         db.engine.dispose()

@@ -139,6 +139,7 @@ READS = {
     "exports.web_goal_texts",
     "exports.pages_between",
     "exports.conversations_closed_between",
+    "exports.engagement_rows",
     "exports.surveys_submitted_between",
     "exports.agent_sessions_between",
     "exports.exported_hours",

@@ -29,9 +29,6 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
         [sessions.agent_body(s, hour_ms, until)]
         for s in exports.agent_sessions_between(conn, account_id, hour_ms, until)
     ]
-    engagement = avrotext.engagement_lines(
-        account_id, exports.conversations_closed_between(conn, account_id, hour_ms, until)
-    )
     surveys = [
         [sessions.survey_body(s)]
         for s in exports.surveys_submitted_between(conn, account_id, hour_ms, until)
@@ -39,7 +36,7 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
     return {
         "AgentActivity": encode("AgentActivity", account_id, agent),
         "WebSession": web_session_lines(conn, account_id, hour_ms),
-        "Engagement": engagement,
+        "Engagement": engagement_lines(conn, account_id, hour_ms),
         "Survey": encode("Survey", account_id, surveys),
     }
 
@@ -52,6 +49,14 @@ def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[s
         exports.web_sde_texts(conn, account_id, hour_ms),
         exports.web_page_texts(conn, account_id, hour_ms),
         exports.web_goal_texts(conn, account_id, hour_ms),
+    )
+
+
+def engagement_lines(conn: Connection, account_id: str, hour_ms: int) -> list[str]:
+    """The hour's Engagement lines: one per conversation closed in it."""
+    until = hour_ms + files.HOUR_MS
+    return avrotext.engagement_lines_from_rows(
+        account_id, exports.engagement_rows(conn, account_id, hour_ms, until)
     )
 
 

@@ -7,12 +7,13 @@ rows always come back in the same order: the exported bytes depend on nothing el
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sdehub.store.sql import Sql, rows, run
+from sdehub.store.history import AGENT_ROLES
+from sdehub.store.sql import Sql, TableSql, rows, run
 from sdehub.store.tables import (
     agent_survey_states,
     agent_surveys,
@@ -210,34 +211,123 @@ def pages_between(conn: Connection, account_id: str, since_ms: int, until_ms: in
     )
 
 
+# The hour's closed conversations, then the participants and the messages of all of them, each
+# in one query joined back to the conversations' range (a query per conversation grew with the
+# hour). Ordered by conversation first so one pass groups them; within a conversation the order
+# the export has always used. The messages by the conversations' column: on SQLite the outer
+# loop's index then gives the order, where ordering by the messages' own made it sort them all.
+_CONVERSATIONS = TableSql(conversations)
+_PARTICIPANTS = TableSql(participants)
+_MESSAGES = TableSql(messages)
+_CLOSED_CONVERSATIONS = _CONVERSATIONS.select(
+    "account_id = :account_id AND closed_ms >= :since_ms AND closed_ms < :until_ms",
+    "ORDER BY closed_ms, conversation_id",
+)
+
+
+def _of_closed(table: TableSql, order: str, columns: str | None = None, where: str = "") -> Sql:
+    """Rows of ``table`` belonging to the conversations closed in the range: the conversations
+    are the outer loop (CROSS JOIN keeps SQLite from driving the join from the other table, all
+    of whose rows in the account it would then read)."""
+    if columns is None:
+        columns = ", ".join(
+            f"{{text:t.{c}}}" if c in table.json else f"t.{c}" for c in table.columns
+        )
+    return Sql(
+        f"SELECT {columns} FROM conversations c CROSS JOIN {table.name} t"
+        " WHERE c.account_id = :account_id AND c.closed_ms >= :since_ms"
+        " AND c.closed_ms < :until_ms AND t.account_id = :account_id"
+        f" AND t.conversation_id = c.conversation_id{where} ORDER BY {order}"
+    )
+
+
+_CLOSED_PARTICIPANTS = _of_closed(
+    _PARTICIPANTS, "t.conversation_id, t.joined_ms, t.participant_id, t.role"
+)
+_CLOSED_MESSAGES = _of_closed(_MESSAGES, "c.conversation_id, t.sequence")
+
+# The export's own reads of the same rows: only the columns an Engagement line takes, only the
+# agents and the transcript's messages, flags instead of the role and kind texts, NULL for a
+# dialog that is the conversation itself (each a string object fewer per row, in Python).
+_AGENTS = "('" + "', '".join(AGENT_ROLES) + "')"
+_ENGAGEMENT_CONVERSATIONS = Sql(
+    "SELECT conversation_id, consumer_id, created_ms, closed_ms, close_reason, skill_id,"
+    " campaign_id, engagement_id, visitor_id, session_id, channel_type FROM conversations"
+    " WHERE account_id = :account_id AND closed_ms >= :since_ms AND closed_ms < :until_ms"
+    " ORDER BY closed_ms, conversation_id"
+)
+_ENGAGEMENT_AGENTS = _of_closed(
+    _PARTICIPANTS,
+    "t.conversation_id, t.joined_ms, t.participant_id, t.role",
+    "t.conversation_id, t.participant_id, t.joined_ms",
+    f" AND t.role IN {_AGENTS}",
+)
+_ENGAGEMENT_MESSAGES = _of_closed(
+    _MESSAGES,
+    "c.conversation_id, t.sequence",
+    "t.conversation_id, t.sequence,"
+    " CASE WHEN t.dialog_id = t.conversation_id THEN NULL ELSE t.dialog_id END,"
+    f" t.participant_id, t.role IN {_AGENTS}, t.event_type = 'ContentEvent', {{text:t.event}},"
+    " t.server_ms",
+    " AND t.event_type IN ('ContentEvent', 'RichContentEvent')",
+)
+
+
 def conversations_closed_between(
     conn: Connection, account_id: str, since_ms: int, until_ms: int
 ) -> list[Row]:
     """Closed conversations with their participants and messages (a conversation is exported
-    once, in the hour it closed, as LivePerson waits for the session to close)."""
-    t = conversations.c
-    found = _all(
-        conn,
-        sa.select(conversations)
-        .where(t.account_id == account_id, t.closed_ms >= since_ms, t.closed_ms < until_ms)
-        .order_by(t.closed_ms, t.conversation_id),
-    )
+    once, in the hour it closed, as LivePerson waits for the session to close): three queries
+    whatever the number of conversations."""
+    params = {"account_id": account_id, "since_ms": since_ms, "until_ms": until_ms}
+    found = [_CONVERSATIONS.decode(r) for r in rows(conn, _CLOSED_CONVERSATIONS, params)]
+    of: dict[str, Row] = {}
     for conv in found:
-        key = (conv["account_id"], conv["conversation_id"])
-        conv["participants"] = _all(
-            conn,
-            sa.select(participants)
-            .where(participants.c.account_id == key[0])
-            .where(participants.c.conversation_id == key[1])
-            .order_by(participants.c.joined_ms, participants.c.participant_id),
-        )
-        conv["messages"] = _all(
-            conn,
-            sa.select(messages)
-            .where(messages.c.account_id == key[0], messages.c.conversation_id == key[1])
-            .order_by(messages.c.sequence),
-        )
+        conv["participants"] = []
+        conv["messages"] = []
+        of[conv["conversation_id"]] = conv
+    # Each statement may read its own snapshot: the rows of a conversation that closed into the
+    # range after the first are skipped, as that conversation is.
+    for r in rows(conn, _CLOSED_PARTICIPANTS, params):
+        participant = _PARTICIPANTS.decode(r)
+        owner = of.get(participant["conversation_id"])
+        if owner is not None:
+            owner["participants"].append(participant)
+    for r in rows(conn, _CLOSED_MESSAGES, params):
+        message = _MESSAGES.decode(r)
+        owner = of.get(message["conversation_id"])
+        if owner is not None:
+            owner["messages"].append(message)
     return found
+
+
+class EngagementRows(NamedTuple):
+    """The rows of an hour's Engagement file, as the driver returns them."""
+
+    conversations: list[Any]
+    """``(conversation_id, consumer_id, created_ms, closed_ms, close_reason, skill_id,
+    campaign_id, engagement_id, visitor_id, session_id, channel_type)`` by time closed, then
+    id."""
+    agents: list[Any]
+    """``(conversation_id, participant_id, joined_ms)`` of their agents (``AGENT_ROLES``), by
+    conversation, then time joined, participant, role."""
+    messages: list[Any]
+    """``(conversation_id, sequence, dialog_id or None when it is the conversation's id,
+    participant_id, by an agent, a ContentEvent (else a RichContentEvent), event as JSON text,
+    server_ms)`` of their transcript messages, by conversation, then sequence."""
+
+
+def engagement_rows(
+    conn: Connection, account_id: str, since_ms: int, until_ms: int
+) -> EngagementRows:
+    """What the Engagement lines of the conversations closed in ``[since_ms, until_ms)`` are
+    written from (:func:`conversations_closed_between`'s rows, cut to that): three queries."""
+    params = {"account_id": account_id, "since_ms": since_ms, "until_ms": until_ms}
+    return EngagementRows(
+        rows(conn, _ENGAGEMENT_CONVERSATIONS, params),
+        rows(conn, _ENGAGEMENT_AGENTS, params),
+        rows(conn, _ENGAGEMENT_MESSAGES, params),
+    )
 
 
 def surveys_submitted_between(

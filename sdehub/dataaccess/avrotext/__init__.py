@@ -18,9 +18,9 @@ The text is the generic encoder's to the byte: the tests read every line back wi
 against the shipped schema and encode it again with ``files.encode_line``.
 """
 
+from sdehub.dataaccess.avrotext.engagement import engagement_lines, engagement_lines_from_rows
 from sdehub.dataaccess.avrotext.lines import (
     VisitText,
-    engagement_lines,
     web_session_lines,
     web_session_lines_from_texts,
 )
@@ -31,6 +31,7 @@ __all__ = [
     "VisitText",
     "attribute",
     "engagement_lines",
+    "engagement_lines_from_rows",
     "page_item",
     "web_session_lines",
     "web_session_lines_from_texts",

@@ -1,0 +1,306 @@
+"""The Engagement file from the database, on both backends: its reads take a fixed number of
+statements however many conversations closed in the hour (no query per conversation), they return
+the rows one query per conversation returned, and the export's own rows give the lines the
+conversations as mappings give, to the byte, whatever the stored values."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sdehub.dataaccess import avrotext, export, files
+from sdehub.store import Database, conversations, exports, tables
+from tests.dataaccess_util import check_line
+from tests.test_avrotext import scalars
+
+HOUR = files.HOUR_MS
+T0 = 1_767_225_600_000  # an hour's start
+NS = "com.liveperson.dataaccess"
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    database.migrate()
+    yield database
+    database.engine.dispose()
+
+
+def write(conn: sa.Connection, account: str, convs: list[dict[str, Any]]) -> None:
+    """Conversations through the store's own writes (the messaging and agent paths' calls)."""
+    for c in convs:
+        conversations.add_conversation(
+            conn,
+            conversations.Conversation(
+                account_id=account, conversation_id=c["id"], consumer_id="cons-1", state="OPEN",
+                created_ms=c["created_ms"], skill_id=c.get("skill_id", "11"), campaign_id="61",
+                engagement_id=None, visitor_id=c.get("visitor_id"), session_id="s-1",
+            ),
+        )  # fmt: skip
+        for pid, role, joined in c["participants"]:
+            conversations.add_participant(
+                conn,
+                conversations.Participant(
+                    account_id=account, conversation_id=c["id"], participant_id=pid, role=role,
+                    joined_ms=joined,
+                ),
+            )  # fmt: skip
+        for pid, role, kind, dialog, event in c["messages"]:
+            sequence = conversations.next_sequence(conn, account, c["id"])
+            conversations.add_message(
+                conn,
+                conversations.Message(
+                    account_id=account, conversation_id=c["id"], sequence=sequence,
+                    dialog_id=dialog or c["id"], participant_id=pid, role=role, event_type=kind,
+                    event=event, server_ms=c["created_ms"] + 10 * sequence + 1,
+                ),
+            )  # fmt: skip
+        if c.get("closed_ms") is not None:
+            conversations.update_conversation(
+                conn, account, c["id"], state="CLOSE", closed_ms=c["closed_ms"],
+                close_reason=c.get("close_reason", "AGENT"),
+            )  # fmt: skip
+
+
+def closed_one_by_one(conn: sa.Connection, account: str, since: int, until: int) -> list[Any]:
+    """The rows as ``conversations_closed_between`` read them before: the conversations, then a
+    query for each one's participants and another for its messages. (Participants that joined
+    at the same time under the same id were in no set order: by role now.)"""
+    c, p, m = tables.conversations.c, tables.participants.c, tables.messages.c
+    found = [
+        dict(r._mapping)
+        for r in conn.execute(
+            sa.select(tables.conversations)
+            .where(c.account_id == account, c.closed_ms >= since, c.closed_ms < until)
+            .order_by(c.closed_ms, c.conversation_id)
+        )
+    ]
+    for conv in found:
+        key = conv["conversation_id"]
+        conv["participants"] = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(tables.participants)
+                .where(p.account_id == account, p.conversation_id == key)
+                .order_by(p.joined_ms, p.participant_id, p.role)
+            )
+        ]
+        conv["messages"] = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(tables.messages)
+                .where(m.account_id == account, m.conversation_id == key)
+                .order_by(m.sequence)
+            )
+        ]
+    return found
+
+
+@contextmanager
+def statements(conn: sa.Connection) -> Iterator[list[str]]:
+    """The statements the driver runs meanwhile, whichever way they are run (SQLAlchemy or
+    the driver connection), but the BEGIN of a transaction: SQLite's trace callback; on
+    PostgreSQL, libpq's trace of the protocol, where each statement run is a Bind (extended
+    protocol) or a Query (simple)."""
+    raw: Any = conn.connection.dbapi_connection
+    sent: list[str] = []
+    if conn.dialect.name == "sqlite":
+        raw.set_trace_callback(sent.append)
+        try:
+            yield sent
+        finally:
+            raw.set_trace_callback(None)
+            sent[:] = [s for s in sent if not s.startswith("BEGIN")]
+        return
+    from psycopg import pq
+
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            yield sent
+        finally:
+            raw.pgconn.untrace()  # flushes
+            trace.seek(0)
+            for line in trace.read().splitlines():
+                fields = line.split("\t")
+                if fields[0] == "F" and (
+                    fields[2] == "Bind" or (fields[2] == "Query" and "BEGIN" not in fields[3])
+                ):
+                    sent.append(line)
+
+
+def conversation(n: int, closed_ms: int | None, messages: int = 3) -> dict[str, Any]:
+    agent = f"agent-{n % 3}"
+    return {
+        "id": f"conv-{n:03d}",
+        "created_ms": T0 - 1000 + n,
+        "closed_ms": closed_ms,
+        "participants": [("cons-1", "CONSUMER", T0 - 1000), (agent, "ASSIGNED_AGENT", T0 - 900)],
+        "messages": [
+            ("cons-1" if k % 2 == 0 else agent, "CONSUMER" if k % 2 == 0 else "ASSIGNED_AGENT",
+             "ContentEvent", None, {"type": "ContentEvent", "message": f"line {k}"})
+            for k in range(messages)
+        ],
+    }  # fmt: skip
+
+
+def test_the_reads_take_three_statements_however_many_conversations(db: Database) -> None:
+    account = f"acc-{uuid.uuid4().hex[:8]}"
+    other = f"acc-{uuid.uuid4().hex[:8]}"  # same conversation ids, another account
+    for n in range(40):
+        closed = T0 + n * 1000 if n % 4 else T0 + HOUR + n  # a quarter close the hour after
+        db.write_sync(
+            lambda conn, n=n, closed=closed: write(conn, account, [conversation(n, closed)])
+        )
+        db.write_sync(lambda conn, n=n: write(conn, other, [conversation(n, T0 + n)]))
+        if n in (0, 4, 39):
+            with db.engine.connect() as conn:
+                with statements(conn) as mapped:
+                    found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
+                with statements(conn) as cut:
+                    got = export.engagement_lines(conn, account, T0)
+                with statements(conn) as nothing:
+                    assert export.engagement_lines(conn, account, T0 + 2 * HOUR) == []
+                with statements(conn) as one_by_one:  # the counter counts: 1 + 2 per one
+                    assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
+            assert len(one_by_one) == 1 + 2 * len(found)
+            assert len(mapped) == len(cut) == len(nothing) == 3, (mapped, cut)
+            assert len(got) == len(found) == n - n // 4
+            assert got == avrotext.engagement_lines(account, found)
+            assert all(len(c["messages"]) == 3 and len(c["participants"]) == 2 for c in found)
+    assert len(found) == 30
+
+
+def test_the_rows_carry_what_their_queries_leave_out(db: Database) -> None:
+    """Messages outside the transcript, participants that are not agents, dialogs other than
+    the conversation's, another account's rows under the same ids, an open conversation."""
+    account, other = f"acc-{uuid.uuid4().hex[:8]}", f"acc-{uuid.uuid4().hex[:8]}"
+    rich = {"type": "RichContentEvent", "content": {"type": "vertical", "elements": []}}
+    conv = {
+        "id": "c-1", "created_ms": T0, "closed_ms": T0 + 500, "visitor_id": 'v"é',
+        "participants": [("cons-1", "CONSUMER", T0), ("m-1", "MANAGER", T0 + 3),
+                         ("a-1", "ASSIGNED_AGENT", T0 + 3), ("a-1", "READER", T0 + 3)],
+        "messages": [
+            ("cons-1", "CONSUMER", "ContentEvent", None,
+             {"type": "ContentEvent", "contentType": "text/html", "message": "<b>\\x\"</b>\n"}),
+            ("cons-1", "CONSUMER", "AcceptStatusEvent", None,
+             {"type": "AcceptStatusEvent", "status": "READ", "sequenceList": [0]}),
+            ("a-1", "ASSIGNED_AGENT", "RichContentEvent", "d-2", rich),
+            ("a-1", "ASSIGNED_AGENT", "ContentEvent", "d-2", {"type": "ContentEvent"}),
+        ],
+    }  # fmt: skip
+    db.write_sync(lambda conn: write(conn, account, [conv, {**conversation(1, None), "id": "c-2"}]))
+    db.write_sync(lambda conn: write(conn, other, [{**conv, "messages": conv["messages"][:1]}]))
+    with db.engine.connect() as conn:
+        found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
+        assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
+        rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
+        (line,) = export.engagement_lines(conn, account, T0)
+    assert [c["conversation_id"] for c in found] == ["c-1"]
+    assert len(found[0]["messages"]) == 4 and len(found[0]["participants"]) == 4
+    assert [m[1] for m in rows.messages] == [0, 2, 3]  # the accept status is no transcript line
+    assert [m[2] for m in rows.messages] == [None, "d-2", "d-2"]
+    assert [a[1] for a in rows.agents] == ["a-1", "a-1", "m-1"]  # joined together: by id, role
+    assert [line] == avrotext.engagement_lines(account, found)
+    check_line(line)
+    record = json.loads(line)["recordCollection"]["array"][0]["body"][f"{NS}.EngagementData"]
+    engagement = record["engagements"]["array"][0][f"{NS}.Conversation"]
+    texts = [t["text"] for t in engagement["transcripts"]["array"]]
+    assert texts == [{"string": '<b>\\x"</b>\n'}, None, None]
+    assert [t["dialogId"] for t in engagement["transcripts"]["array"]] == [
+        {"string": "c-1"}, {"string": "d-2"}, {"string": "d-2"}
+    ]  # fmt: skip
+    assert engagement["agentId"] == {"string": "m-1"}
+
+
+# PostgreSQL's jsonb holds no NUL character.
+stored = scalars.filter(lambda v: not (isinstance(v, str) and "\x00" in v))
+events = st.fixed_dictionaries(
+    {"type": st.just("ContentEvent")},
+    optional={
+        "message": stored,
+        "contentType": st.sampled_from(["text/plain", "hosted/file", "text/html", "x/y"]) | stored,
+    },
+)
+messages = st.lists(
+    st.tuples(
+        st.sampled_from(["cons-1", "a-1", 'é"2']),
+        st.sampled_from(["CONSUMER", "ASSIGNED_AGENT", "MANAGER", "READER", "AGENT"]),
+        st.sampled_from(["ContentEvent", "RichContentEvent", "AcceptStatusEvent"]),
+        st.sampled_from([None, "d-2", "é\\"]),
+        events,
+    ),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            messages,
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["cons-1", "a-1", "a-2"]),
+                    st.sampled_from(["CONSUMER", "ASSIGNED_AGENT", "MANAGER"]),
+                    st.integers(0, 3),
+                ),
+                max_size=3,
+                unique_by=lambda p: p[:2],
+            ),
+            st.integers(-2, 2),  # the hour it closes in, relative to the exported one
+            st.sampled_from(["11", None, "x"]),
+            st.sampled_from([None, 'v"é']),
+            st.sampled_from(["AGENT", "CONSUMER", "TIMEOUT", None]),
+        ),
+        max_size=5,
+    )
+)
+def test_the_export_rows_give_the_lines_of_the_mappings(db: Database, convs: list[Any]) -> None:
+    account = f"acc-{uuid.uuid4().hex[:8]}"
+    written = [
+        {
+            "id": f"c-{n}", "created_ms": T0 - 5, "closed_ms": T0 + hour * HOUR + n,
+            "participants": [(pid, role, T0 + joined) for pid, role, joined in participants],
+            "messages": msgs, "skill_id": skill, "visitor_id": visitor, "close_reason": reason,
+        }
+        for n, (msgs, participants, hour, skill, visitor, reason) in enumerate(convs)
+    ]  # fmt: skip
+    db.write_sync(lambda conn: write(conn, account, written))
+    with db.engine.connect() as conn:
+        found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
+        assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
+        got = export.engagement_lines(conn, account, T0)
+    assert got == avrotext.engagement_lines(account, found)
+    assert len(got) == sum(1 for c in written if T0 <= c["closed_ms"] < T0 + HOUR)
+    for line in got:
+        check_line(line)
+
+
+def test_the_messages_are_read_in_order_without_sorting(tmp_path: Any) -> None:
+    """SQLite reads the hour's conversations, then each one's messages by key: in the order
+    asked for, so nothing sorts them (a sort holds every message's event text)."""
+    database = Database(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
+    database.migrate()
+    with database.engine.connect() as conn:
+        for query in (exports._ENGAGEMENT_MESSAGES, exports._CLOSED_MESSAGES):
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + query.sqlite,
+                {"account_id": "a", "since_ms": T0, "until_ms": T0 + HOUR},
+            ).all()
+            steps = [row[-1] for row in plan]
+            assert steps[0].startswith("SEARCH c ") and steps[1].startswith("SEARCH t "), steps
+            assert len(steps) == 2, steps
+    database.engine.dispose()
