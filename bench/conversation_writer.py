@@ -16,7 +16,7 @@ is timed separately afterwards, as the writer would run it when idle: per conver
 the acknowledging transaction.
 
 Usage: ``.venv/bin/python bench/conversation_writer.py [--conversations 20000] [--batch 15]
-[--segments 4]``.
+[--segments 4] [--hashed-consumer-ids]``.
 """
 
 from __future__ import annotations
@@ -33,19 +33,21 @@ import connector
 
 from sdehub.messaging import conversation_from_json, time_ordered_id
 from sdehub.store.database import Database, sqlite_url
+from sdehub.store.identities import identity_key, new_consumer_id
 from sdehub.store.walsync import WalSync
 from sdehub.store.writers import Job, commit_batch
-from sdehub.tokens import consumer_id_for
 
 WINDOW_MS = 12 * 3_600_000
 NOW_MS = 1_767_225_600_000
 
 
-def caller(i: int) -> tuple[Any, ...]:
-    # The consumer id the server gives bench/connector.py's consumers: a hash, so every
-    # consumer-keyed index takes its new entries at random places, as in the server (sequential
-    # ids here made the writer's CPU look 60 us per conversation lower than it is).
-    consumer = consumer_id_for(connector.ACCOUNT, "ext", f"bench-consumer-{i}")
+def caller(i: int, hashed: bool = False) -> tuple[Any, ...]:
+    # The consumer id the server's IdP gives bench/connector.py's consumers when it registers
+    # them, a couple per millisecond, before the runs (sdehub.store.identities): in creation
+    # order. --hashed-consumer-ids gives the ids of before (the identity's hash), which put every
+    # consumer-keyed index's new entries at random places.
+    key = identity_key(connector.ACCOUNT, "ext", f"bench-consumer-{i}")
+    consumer = key if hashed else new_consumer_id(key, NOW_MS - 3_600_000 + i // 2)
     return (connector.ACCOUNT, connector.CLIENT_ID, consumer, None, "0", None, None, None)
 
 
@@ -57,7 +59,9 @@ def _drain() -> Any:
     return terms.drain_terms
 
 
-def run(path: Path, n: int, batch: int, segments: int) -> list[dict[str, float]]:
+def run(
+    path: Path, n: int, batch: int, segments: int, hashed: bool = False
+) -> list[dict[str, float]]:
     db = Database(sqlite_url(path), readers=1)
     db.migrate()
     drain = _drain()
@@ -75,7 +79,7 @@ def run(path: Path, n: int, batch: int, segments: int) -> list[dict[str, float]]
                 now = NOW_MS + start
                 jobs = [
                     Job(conversation_from_json,
-                        (caller(i), bodies[i], time_ordered_id(now), now, WINDOW_MS))
+                        (caller(i, hashed), bodies[i], time_ordered_id(now), now, WINDOW_MS))
                     for i in range(start, min(start + batch, (s + 1) * per_segment))
                 ]  # fmt: skip
                 c0, w0 = time.process_time(), time.perf_counter()
@@ -125,10 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--conversations", type=int, default=20_000)
     ap.add_argument("--batch", type=int, default=15)
     ap.add_argument("--segments", type=int, default=4)
+    ap.add_argument(
+        "--hashed-consumer-ids",
+        action="store_true",
+        help="consumer ids as they were before the IdP allocated them (hashes of the identity)",
+    )
     args = ap.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
-        rows = run(Path(tmp) / "writer.db", args.conversations, args.batch, args.segments)
+        rows = run(
+            Path(tmp) / "writer.db", args.conversations, args.batch, args.segments,
+            args.hashed_consumer_ids,
+        )  # fmt: skip
     later = rows[1:] or rows
     cpu = sum(r["cpu_us"] for r in later) / len(later)
     drain = sum(r["drain_cpu_us"] for r in later) / len(later)

@@ -39,7 +39,7 @@ from sdehub.store import Database
 from sdehub.store import keys as key_store
 from sdehub.store.conversations import Consumer, put_consumer
 from sdehub.store.events import Origin
-from sdehub.tokens import consumer_id_for
+from sdehub.store.identities import consumer_of
 
 # IdP error codes (internalErrorCode), as LivePerson's IdP reports them.
 CUSTOMER_JWT_NOT_VALID = 9007
@@ -68,16 +68,55 @@ def jwks_from_file(path: str | Path) -> list[dict[str, Any]]:
     return [jwk]
 
 
+def _register(conn: Connection, account_id: str, ext_consumer_id: str, now: int) -> str:
+    # One transaction: the id is given and its consumer created together, or neither.
+    consumer_id = consumer_of(conn, account_id, "ext", ext_consumer_id, now)
+    consumer = Consumer(
+        account_id=account_id,
+        consumer_id=consumer_id,
+        ext_consumer_id=ext_consumer_id,
+        acr="0",
+        claims=None,
+        profile=None,
+        created_ms=now,
+        updated_ms=now,
+    )
+    put_consumer(conn, consumer, update=())
+    return consumer_id
+
+
 def _sign_in(
     conn: Connection,
-    consumer: Consumer,
+    account_id: str,
+    claims: dict[str, Any],
     sdes: list[Event],
-    origin: Origin,
+    request_id: str | None,
     now: int,
     window_ms: int,
-) -> None:
+) -> str:
+    sub = str(claims.get("sub") or "")
+    issuer = str(claims["iss"])
+    consumer_id = consumer_of(conn, account_id, issuer, sub, now)
+    consumer = Consumer(
+        account_id=account_id,
+        consumer_id=consumer_id,
+        ext_consumer_id=sub or None,
+        acr="loa1",
+        claims=claims,
+        profile=None,
+        created_ms=now,
+        updated_ms=now,
+    )
     put_consumer(conn, consumer, update=("acr", "claims", "ext_consumer_id"))
-    record(conn, consumer.account_id, sdes, origin, now_ms=now, window_ms=window_ms)
+    origin = Origin(
+        source="jwt",
+        authenticated=True,
+        actor=issuer,
+        consumer_id=consumer_id,
+        request_id=request_id,
+    )
+    record(conn, account_id, sdes, origin, now_ms=now, window_ms=window_ms)
+    return consumer_id
 
 
 def standard_claim_sdes(claims: dict[str, Any]) -> list[Event]:
@@ -125,48 +164,21 @@ class BrandIdentity:
         self._changes = changes
 
     async def register(self, account_id: str, ext_consumer_id: str) -> str:
-        """A consumer known by the brand's own id (ConsumerJWS); returns its consumer id."""
-        consumer_id = consumer_id_for(account_id, "ext", ext_consumer_id)
+        """A consumer known by the brand's own id (ConsumerJWS); returns its consumer id, the
+        one it was given the first time (sdehub.store.identities)."""
         now = self._clock.now_ms()
-        consumer = Consumer(
-            account_id=account_id,
-            consumer_id=consumer_id,
-            ext_consumer_id=ext_consumer_id,
-            acr="0",
-            claims=None,
-            profile=None,
-            created_ms=now,
-            updated_ms=now,
-        )
-        await self._db.write(put_consumer, consumer, update=())
+        consumer_id: str = await self._db.write(_register, account_id, ext_consumer_id, now)
         return consumer_id
 
     async def sign_in(
         self, account_id: str, claims: dict[str, Any], sdes: list[Event], request_id: str | None
     ) -> str:
-        """Record an authenticated consumer (acr loa1) and its SDEs; returns its consumer id."""
-        sub = str(claims.get("sub") or "")
-        consumer_id = consumer_id_for(account_id, str(claims["iss"]), sub)
+        """Record an authenticated consumer (acr loa1: the id_token's issuer and subject) and its
+        SDEs; returns its consumer id."""
         now = self._clock.now_ms()
-        consumer = Consumer(
-            account_id=account_id,
-            consumer_id=consumer_id,
-            ext_consumer_id=sub or None,
-            acr="loa1",
-            claims=claims,
-            profile=None,
-            created_ms=now,
-            updated_ms=now,
+        consumer_id: str = await self._db.write(
+            _sign_in, account_id, claims, sdes, request_id, now, self._window_ms
         )
-        origin = Origin(
-            source="jwt",
-            authenticated=True,
-            actor=str(claims["iss"]),
-            consumer_id=consumer_id,
-            request_id=request_id,
-        )
-
-        await self._db.write(_sign_in, consumer, sdes, origin, now, self._window_ms)
         if self._changes is not None:
             await self._changes.consumer(account_id, consumer_id)
         return consumer_id

@@ -3,7 +3,8 @@
 * AppJWT (Sentinel): ``aud`` = ``le<account>``, ``azp`` = client id, ``scope`` = ``msg.consumer``,
   ``iss`` = ``Sentinel``, numeric ``exp``/``iat``; valid one hour.
 * ConsumerJWS (IdP ``/consumer``): ``account_id`` = ``le<account>``, ``ext_consumer_id``,
-  ``lp_consumer_id`` (64 hex); no expiry, as in LivePerson's example.
+  ``lp_consumer_id`` (64 hex, the consumer id the IdP gave the external id:
+  sdehub.store.identities); no expiry, as in LivePerson's example.
 * Consumer token (IdP ``/authenticate``): ``sub`` = consumer id, ``aud`` = ``acc:<account>``,
   ``acr``; issued after a brand id_token verified against the account's registered keys.
 * Agent bearer (``/login``): names a login session, which logout revokes.
@@ -108,11 +109,6 @@ def split_rs256(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
     return header, f"{parts[0]}.{parts[1]}".encode("ascii"), signature, payload
 
 
-def consumer_id_for(account_id: str, namespace: str, external_id: str) -> str:
-    """A stable 64-hex consumer id: the same external identity always maps to the same consumer."""
-    return hashlib.sha256(f"{account_id}\x00{namespace}\x00{external_id}".encode()).hexdigest()
-
-
 def _cache_key(account_id: str, token: str) -> bytes:
     return hashlib.blake2b(f"{account_id}\x00{token}".encode(), digest_size=16).digest()
 
@@ -175,13 +171,17 @@ class Tokens:
             },
         )
 
-    async def consumer_jws(self, account_id: str, ext_consumer_id: str, client_id: str) -> str:
+    async def consumer_jws(
+        self, account_id: str, ext_consumer_id: str, consumer_id: str, client_id: str
+    ) -> str:
+        """The ConsumerJWS of a registered consumer (``consumer_id``: what the IdP's register
+        gave ``ext_consumer_id``); its signed ``lp_consumer_id`` is trusted as is later."""
         return await self._sign(
             account_id,
             {
                 "account_id": f"le{account_id}",
                 "ext_consumer_id": ext_consumer_id,
-                "lp_consumer_id": consumer_id_for(account_id, "ext", ext_consumer_id),
+                "lp_consumer_id": consumer_id,
                 "azp": client_id,
                 "iat": self._now_s(),
             },

@@ -85,6 +85,32 @@ async def test_consumer_ids_are_stable_per_account_and_external_id(h: Harness) -
     assert await lp_id("same", account="2002") != first
 
 
+async def test_consumer_ids_are_given_in_creation_order_and_survive_a_restart(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "ids.db")
+
+    async def lp_id(h: Harness, ext_id: str) -> str:
+        jws = await h.consumer_jws(await h.app_jwt(), ACCOUNT, ext_id)
+        return str(unverified(jws)["lp_consumer_id"])
+
+    async with make_harness(db=db) as h:
+        first = await lp_id(h, "crm-1")
+        assert first[:12] == f"{h.clock.now_ms():012x}"  # the IdP's clock, when first seen
+        h.clock.advance(1)
+        second = await lp_id(h, "crm-2")
+        h.clock.advance(60_000)
+        assert await lp_id(h, "crm-1") == first
+        assert first < second < await lp_id(h, "crm-3")
+    async with make_harness(db=db) as h:
+        assert await lp_id(h, "crm-2") == second
+        assert await lp_id(h, "crm-1") == first
+        # The id the ConsumerJWS carries is the consumer's: its conversation is that consumer's.
+        jws = await h.consumer_jws(await h.app_jwt(), ACCOUNT, "crm-1")
+        claims = await h.svc.tokens.verify_consumer(ACCOUNT, jws)
+        assert claims.consumer_id == first
+
+
 async def test_bearer_prefixed_app_jwt_is_accepted(h: Harness) -> None:
     app_jwt = await h.app_jwt()
     r = await consumer(h, {"ext_consumer_id": "b"}, f"Bearer {app_jwt}")
@@ -240,6 +266,13 @@ async def test_authenticate_returns_a_consumer_token(
     assert unverified(r3.json()["token"])["sub"] == token["sub"]  # same person, same consumer
     other = await authenticate(h, sign(brand_key, id_token_claims(h, sub="customer-8")))
     assert unverified(other.json()["jwt"])["sub"] != token["sub"]
+    assert token["sub"][:12] == f"{h.clock.now_ms():012x}"  # given when first signed in
+    h.clock.advance(5_000)
+    later = await authenticate(h, sign(brand_key, id_token_claims(h)))
+    assert unverified(later.json()["jwt"])["sub"] == token["sub"]
+    # The brand's own id for the same person is another identity (namespace "ext").
+    jws = await h.consumer_jws(await h.app_jwt(), ACCOUNT, str(claims["sub"]))
+    assert unverified(jws)["lp_consumer_id"] != token["sub"]
 
 
 async def test_jwks_files_with_a_kid(

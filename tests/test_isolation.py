@@ -40,6 +40,7 @@ from sdehub.store import (
     events,
     exports,
     history,
+    identities,
     keys,
     outcomes,
     quarantine,
@@ -71,6 +72,7 @@ MODULES = (
     reports,
     terms,
     widgets,
+    identities,
 )
 NOW = 1_700_000_000_000
 
@@ -94,6 +96,7 @@ READS = {
     "events.recent",
     "events.state",
     "conversations.get_consumer",
+    "identities.find_consumer",
     "conversations.get_conversation",
     "conversations.open_conversation_of",
     "conversations.attributable",
@@ -162,6 +165,7 @@ WRITES = {
     "conversations.take_sequence",
     "conversations.set_chat_state",
     "conversations.close_dialogs",
+    "identities.consumer_of",
     "accounts.extend_session",
     "accounts.revoke_session",
     "accounts.set_allowed_origins",
@@ -219,6 +223,9 @@ UNSCOPED = {
     "visits.page_text_row",
     "catalogs.goal_text_row",
     "exports.visit_item",
+    # Consumer ids from an identity's hash and a time: no query.
+    "identities.identity_key",
+    "identities.new_consumer_id",
     # The writer's idle work: the search tail of every account, moved by account-blind SQL that
     # copies each row's own account_id (terms.drain_terms, classified above, is that move; its
     # account-scoped form is what the write test checks).
@@ -251,6 +258,9 @@ ARGS: dict[str, Any] = {
     "done_ms": NOW,
     "before_ms": 3_600_000,
     "hour_ms": NOW - NOW % HOUR_MS,
+    "namespace": "ext",
+    "external_id": "ext-1",
+    "now_ms": NOW,
 }
 SCOPES = [("session", events.session_scope(*VISIT)), ("consumer", "consumer-1")]
 
@@ -369,6 +379,7 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
         ),
         update=(),
     )  # fmt: skip
+    identities.consumer_of(conn, a, "ext", "ext-1", NOW)
     ids = ["conv-1"] + [f"conv-only-{a}-{i}" for i in range(extra)]
     for i, conversation_id in enumerate(ids):
         conversations.add_conversation(
@@ -574,6 +585,9 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
             conn, a, "conv-1", state="CLOSE", closed_ms=NOW + 60, ttr=a[:16]
         ),
         "conversations.close_dialogs": conversations.close_dialogs(conn, a, "conv-1", NOW + 60),
+        "identities.consumer_of": [  # an identity the account has, and a new one
+            identities.consumer_of(conn, a, "ext", ext, NOW + 60) for ext in ("ext-1", "ext-2")
+        ],
         "accounts.extend_session": accounts.extend_session(conn, a, "session-1", NOW + 99),
         "accounts.revoke_session": accounts.revoke_session(conn, a, "session-1"),
         "accounts.set_allowed_origins": accounts.set_allowed_origins(

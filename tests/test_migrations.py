@@ -257,3 +257,41 @@ def downgrade_to(engine: Engine, revision: str) -> None:
     with engine.begin() as conn:
         command.downgrade(migrations.config(conn), revision)
         assert migrations.current(conn) == revision
+
+
+def test_consumers_from_before_allocated_ids_keep_theirs(engine: Engine) -> None:
+    """A consumer of a database below 0017 (its id the hash of its identity) is still the one
+    its external id maps to after the upgrade; a new external id gets a time-ordered id."""
+    from sdehub.store import identities
+
+    revision, before = _revision_of("consumer_identities")
+    upgrade(engine, before)
+    legacy = identities.identity_key("a", "ext", "crm-4711")
+    consumers = sa.table(
+        "consumers", sa.column("account_id"), sa.column("consumer_id"),
+        sa.column("ext_consumer_id"), sa.column("acr"), sa.column("created_ms"),
+        sa.column("updated_ms"),
+    )  # fmt: skip
+    with engine.begin() as conn:
+        assert "consumer_identities" not in user_tables(conn)
+        conn.execute(
+            sa.insert(consumers).values(
+                account_id="a", consumer_id=legacy, ext_consumer_id="crm-4711", acr="0",
+                created_ms=1, updated_ms=1,
+            )
+        )  # fmt: skip
+    upgrade(engine, revision)
+    now = 1_767_225_600_000
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":  # the key is the row: no rowid beside it
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'consumer_identities'"
+            ).scalar_one()
+            assert sql.rstrip().endswith("WITHOUT ROWID")
+        assert identities.consumer_of(conn, "a", "ext", "crm-4711", now) == legacy
+        fresh = identities.consumer_of(conn, "a", "ext", "crm-4712", now)
+        assert fresh.startswith(f"{now:012x}") and fresh != legacy
+    downgrade_to(engine, before)
+    with engine.connect() as conn:
+        assert "consumer_identities" not in user_tables(conn)
+        assert conn.execute(sa.select(consumers.c.consumer_id)).scalars().all() == [legacy]

@@ -86,8 +86,8 @@ class Idp:
         if parsed is None:
             raise BadRequest.from_errors(errors, lp_code=INPUT_VALIDATION_ERROR)
         ext_id = parsed.ext_consumer_id
-        await self.svc.identity.register(account_id, ext_id)
-        token = await self.svc.tokens.consumer_jws(account_id, ext_id, app.client_id)
+        consumer_id = await self.svc.identity.register(account_id, ext_id)
+        token = await self.svc.tokens.consumer_jws(account_id, ext_id, consumer_id, app.client_id)
         return JSON(TokenReply(token), status_code=201)
 
     async def authenticate(self, request: Request) -> Response:

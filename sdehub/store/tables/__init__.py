@@ -27,6 +27,7 @@ from sdehub.store.tables.agents import (
 from sdehub.store.tables.base import JSON, Id, Ms, metadata
 from sdehub.store.tables.conversations import (
     agent_skills,
+    consumer_identities,
     consumers,
     conversations,
     dialogs,
@@ -74,6 +75,7 @@ __all__ = [
     "app_installations",
     "brand_keys",
     "catalogs",
+    "consumer_identities",
     "consumers",
     "conversations",
     "dialogs",

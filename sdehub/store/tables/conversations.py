@@ -23,6 +23,22 @@ consumers = sa.Table(
 )
 
 
+# The consumer id the IdP gave each external identity of an account (a brand's consumer id, or
+# an id_token's issuer and subject), remembered: ids are allocated in creation order
+# (sdehub.store.identities), so they cannot be recomputed from the identity. Keyed by a hash of
+# the identity (external ids run to hundreds of characters), the one a consumer id was before.
+consumer_identities = sa.Table(
+    "consumer_identities",
+    metadata,
+    account_column(),
+    sa.Column("identity_key", sa.String(64), nullable=False),
+    sa.Column("consumer_id", Id, nullable=False),
+    sa.Column("created_ms", Ms, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "identity_key"),
+    sqlite_with_rowid=False,
+)
+
+
 conversations = sa.Table(
     "conversations",
     metadata,
