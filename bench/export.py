@@ -22,13 +22,17 @@ the same bytes.
 Engagement: the conversations are written into the same database through the store's own
 writes (those of the messaging and agent paths: ``conversations.add_conversation``,
 ``add_participant``, ``next_sequence`` and ``add_message`` per message, ``update_conversation``
-to close), every step in time order, interleaved. What is timed is the path from the database
-to the gzip file's bytes: the export's three queries (``exports.engagement_rows``), the lines
+to close), every step in time order, interleaved; ``add_message`` keeps each transcript
+message's item (``transcripts.add_item``). What is timed is the path from the database to the
+gzip file's bytes: the export's three queries (``exports.engagement_rows``: the conversations
+with their stored transcript items joined by the query), the lines
 (``avrotext.engagement_lines_from_rows``) and gzip. Beside it, in the same rounds and checked to
-give the same bytes: the rows as mappings (``exports.conversations_closed_between``, three
-queries, and ``avrotext.engagement_lines``); the same mappings read as before this change, two
-SQLAlchemy queries per conversation; and the mappings generated in memory (no query: the
-previous sessions' method).
+give the same bytes: the transcripts from the messages (the reads before the items were stored:
+every transcript message read and its item written in Python, as for a conversation stored
+before migration 0018); the rows as mappings (``exports.conversations_closed_between``, three
+queries, and ``avrotext.engagement_lines``); the same mappings read two SQLAlchemy queries per
+conversation (as before the fourth session); and the mappings generated in memory (no query: the
+earlier sessions' method).
 
 The reference is ``zlib`` level 6 alone compressing the decompressed file (what ``gzip -6`` would
 do with the text handed to it). A record is one item of a line's ``recordCollection``.
@@ -64,7 +68,9 @@ from sdehub.model.types import wire_type
 from sdehub.store import Database, catalogs, conversations, events, exports, tables, visits
 from sdehub.store.database import sqlite_url
 from sdehub.store.events import Origin
-from sdehub.store.sql import to_json
+from sdehub.store.history import AGENT_ROLES
+from sdehub.store.sql import Sql, to_json
+from sdehub.store.sql import rows as fetch
 
 ACCOUNT = "12345678"
 HOUR_MS = 1_767_225_600_000
@@ -284,6 +290,40 @@ def _previous_lines(conn: Connection) -> list[str]:
     )
 
 
+# The Engagement file's reads of the fourth session, before the transcript items were stored:
+# every transcript message of the hour's conversations read, and its item written in Python
+# (the conversations' rows given no stored transcript, so the lines writer renders them all).
+_AGENTS = "('" + "', '".join(AGENT_ROLES) + "')"
+_HOURS_CONVERSATIONS = (
+    " WHERE c.account_id = :account_id AND c.closed_ms >= :since_ms AND c.closed_ms < :until_ms"
+)
+_CONVERSATIONS_READ = Sql(
+    "SELECT conversation_id, consumer_id, created_ms, closed_ms, close_reason, skill_id,"
+    " campaign_id, engagement_id, visitor_id, session_id, channel_type, NULL, 0"
+    f" FROM conversations c{_HOURS_CONVERSATIONS} ORDER BY closed_ms, conversation_id"
+)
+_MESSAGES_READ = Sql(
+    "SELECT t.conversation_id, t.sequence,"
+    " CASE WHEN t.dialog_id = t.conversation_id THEN NULL ELSE t.dialog_id END,"
+    f" t.participant_id, t.role IN {_AGENTS}, t.event_type = 'ContentEvent', t.event,"
+    f" t.server_ms FROM conversations c CROSS JOIN messages t{_HOURS_CONVERSATIONS}"
+    " AND t.account_id = :account_id AND t.conversation_id = c.conversation_id"
+    " AND t.event_type IN ('ContentEvent', 'RichContentEvent')"
+    " ORDER BY c.conversation_id, t.sequence"
+)
+
+
+def _messages_read(conn: Connection, until: int) -> list[str]:
+    """The Engagement lines as the fourth session's export wrote them: from the messages."""
+    params = {"account_id": ACCOUNT, "since_ms": HOUR_MS, "until_ms": until}
+    found = exports.EngagementRows(
+        fetch(conn, _CONVERSATIONS_READ, params),
+        fetch(conn, exports._ENGAGEMENT_AGENTS, params),
+        fetch(conn, _MESSAGES_READ, params),
+    )
+    return avrotext.engagement_lines_from_rows(ACCOUNT, found)
+
+
 def _one_by_one(conn: Connection, until: int) -> list[dict[str, Any]]:
     """The Engagement file's rows as ``exports.conversations_closed_between`` read them before
     this session: the conversations, then two queries per conversation (participants,
@@ -422,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
             with db.engine.connect() as conn:
                 return files.gzip_lines(export.engagement_lines(conn, ACCOUNT, HOUR_MS))
 
+        def engagement_messages_read() -> bytes:
+            with db.engine.connect() as conn:
+                return files.gzip_lines(_messages_read(conn, until))
+
         def engagement_mappings() -> bytes:
             with db.engine.connect() as conn:
                 found = exports.conversations_closed_between(conn, ACCOUNT, HOUR_MS, until)
@@ -444,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
                 len(convs),
                 args.runs,
                 {
+                    "transcripts from the messages (before the stored items)": (
+                        engagement_messages_read
+                    ),
                     "mappings (conversations_closed_between, engagement_lines)": (
                         engagement_mappings
                     ),

@@ -206,10 +206,26 @@ def test_the_rows_carry_what_their_queries_leave_out(db: Database) -> None:
         assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
         rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
         (line,) = export.engagement_lines(conn, account, T0)
+    t = tables.transcript_texts.c
+    # The conversation as if written before the items were kept: its messages are read.
+    unstored = tables.transcripts_unstored
+    db.write_sync(
+        lambda conn: conn.execute(
+            sa.insert(unstored).values(account_id=account, conversation_id="c-1")
+        )
+    )
+    with db.engine.connect() as conn:
+        items = conn.execute(
+            sa.select(t.sequence).where(t.account_id == account, t.conversation_id == "c-1")
+        ).scalars()
+        assert list(items) == [0, 2, 3]  # the accept status is no transcript line
+        read = exports.engagement_rows(conn, account, T0, T0 + HOUR)
+        assert export.engagement_lines(conn, account, T0) == [line]
     assert [c["conversation_id"] for c in found] == ["c-1"]
     assert len(found[0]["messages"]) == 4 and len(found[0]["participants"]) == 4
-    assert [m[1] for m in rows.messages] == [0, 2, 3]  # the accept status is no transcript line
-    assert [m[2] for m in rows.messages] == [None, "d-2", "d-2"]
+    assert rows.messages == [] and read.conversations == rows.conversations
+    assert [m[1] for m in read.messages] == [0, 2, 3]
+    assert [m[2] for m in read.messages] == [None, "d-2", "d-2"]
     assert [a[1] for a in rows.agents] == ["a-1", "a-1", "m-1"]  # joined together: by id, role
     assert [line] == avrotext.engagement_lines(account, found)
     check_line(line)
@@ -289,18 +305,111 @@ def test_the_export_rows_give_the_lines_of_the_mappings(db: Database, convs: lis
         check_line(line)
 
 
+def plan(conn: sa.Connection, sql: str) -> list[str]:
+    found = conn.exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + sql, {"account_id": "a", "since_ms": T0, "until_ms": T0 + HOUR}
+    ).all()
+    return [row[-1] for row in found]
+
+
 def test_the_messages_are_read_in_order_without_sorting(tmp_path: Any) -> None:
     """SQLite reads the hour's conversations, then each one's messages by key: in the order
     asked for, so nothing sorts them (a sort holds every message's event text)."""
     database = Database(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
     database.migrate()
     with database.engine.connect() as conn:
-        for query in (exports._ENGAGEMENT_MESSAGES, exports._CLOSED_MESSAGES):
-            plan = conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + query.sqlite,
-                {"account_id": "a", "since_ms": T0, "until_ms": T0 + HOUR},
-            ).all()
-            steps = [row[-1] for row in plan]
-            assert steps[0].startswith("SEARCH c ") and steps[1].startswith("SEARCH t "), steps
-            assert len(steps) == 2, steps
+        steps = plan(conn, exports._CLOSED_MESSAGES.sqlite)
+        assert steps[0].startswith("SEARCH c ") and steps[1].startswith("SEARCH t "), steps
+        assert len(steps) == 2, steps
+        # The conversations written before the items were kept: each looked up by key.
+        steps = plan(conn, exports._ENGAGEMENT_MESSAGES.sqlite)
+        assert [s.split(" ")[:2] for s in steps] == [["SEARCH", "c"], ["SEARCH", "u"],
+                                                     ["SEARCH", "t"]], steps  # fmt: skip
     database.engine.dispose()
+
+
+def test_the_stored_items_are_joined_in_sequence_order(tmp_path: Any) -> None:
+    """SQLite's group_concat joins in the order it reads: the subquery reads one
+    conversation's items by their key (its sequence last), with no sort in between."""
+    database = Database(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
+    database.migrate()
+    with database.engine.connect() as conn:
+        steps = plan(conn, exports._ENGAGEMENT_CONVERSATIONS["sqlite"].sqlite)
+    database.engine.dispose()
+    key = "SEARCH t USING PRIMARY KEY (account_id=? AND conversation_id=?)"
+    assert steps.count(key) == 2, steps  # the items, and whether one is the consumer's
+    assert steps[0].startswith("SCAN c") or steps[0].startswith("SEARCH c"), steps
+    assert not [s for s in steps if "TEMP B-TREE" in s], steps  # ordered in Python
+
+
+def test_messages_keep_their_items_as_they_are_written(db: Database) -> None:
+    """A conversation written now is exported from its stored items: no message is read; the
+    items are those of the transcript's messages only."""
+    account = f"acc-{uuid.uuid4().hex[:8]}"
+    rich = {"type": "RichContentEvent", "content": {"type": "vertical", "elements": []}}
+    conv = conversation(1, T0 + 5, messages=4)
+    conv["messages"].insert(1, ("cons-1", "CONSUMER", "AcceptStatusEvent", None,
+                                {"type": "AcceptStatusEvent", "status": "READ",
+                                 "sequenceList": [0]}))  # fmt: skip
+    conv["messages"].append(("agent-1", "ASSIGNED_AGENT", "RichContentEvent", "d-2", rich))
+    silent = {**conversation(2, T0 + 6, messages=0), "messages": [conv["messages"][1]]}
+    db.write_sync(lambda conn: write(conn, account, [conv, silent]))
+    t = tables.transcript_texts.c
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(t.conversation_id, t.sequence, t.consumer)
+            .where(t.account_id == account)
+            .order_by(t.conversation_id, t.sequence)
+        ).all()
+        rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
+        found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
+        got = export.engagement_lines(conn, account, T0)
+    assert [tuple(r) for r in stored] == [
+        ("conv-001", 0, True), ("conv-001", 2, False), ("conv-001", 3, True),
+        ("conv-001", 4, False), ("conv-001", 5, False),
+    ]  # fmt: skip
+    assert rows.messages == []
+    assert [(r[0], r[11] is None, bool(r[12])) for r in rows.conversations] == [
+        ("conv-001", False, True), ("conv-002", True, False),
+    ]  # fmt: skip
+    assert got == avrotext.engagement_lines(account, found)
+    for line in got:
+        check_line(line)
+    interactive = [
+        json.loads(line)["recordCollection"]["array"][0]["body"][f"{NS}.EngagementData"][
+            "engagements"
+        ]["array"][0][f"{NS}.Conversation"]["isInteractive"]
+        for line in got
+    ]
+    assert interactive == [{"boolean": True}, {"boolean": False}]
+
+
+@pytest.mark.parametrize(
+    "message", [-0.0, 1e16, 12345678901234567890, 1.5, True, [1, "x"], {"a": -0.0}, None, ""]
+)
+def test_an_item_is_written_from_the_event_as_stored(db: Database, message: Any) -> None:
+    """Values that PostgreSQL's jsonb writes its own way: the item is the one the export
+    writes from the stored event, on both backends."""
+    account = f"acc-{uuid.uuid4().hex[:8]}"
+    conv = conversation(1, T0 + 5, messages=1)
+    event = {"type": "ContentEvent", "contentType": ["x"], "message": message}
+    conv["messages"] = [("cons-1", "CONSUMER", "ContentEvent", None, event)]
+    db.write_sync(lambda conn: write(conn, account, [conv]))
+    with db.engine.connect() as conn:
+        assert exports.engagement_rows(conn, account, T0, T0 + HOUR).messages == []
+        found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
+        got = export.engagement_lines(conn, account, T0)
+    assert got == avrotext.engagement_lines(account, found)
+    check_line(got[0])
+
+
+def test_the_lines_are_in_the_order_conversations_closed_then_by_id(db: Database) -> None:
+    account = f"acc-{uuid.uuid4().hex[:8]}"
+    written = [conversation(1, T0 + 9), conversation(2, T0 + 9), conversation(3, T0 + 1)]
+    db.write_sync(lambda conn: write(conn, account, written[::-1]))
+    with db.engine.connect() as conn:
+        found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
+        rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
+        got = export.engagement_lines(conn, account, T0)
+    assert [r[0] for r in rows.conversations] == ["conv-003", "conv-001", "conv-002"]
+    assert got == avrotext.engagement_lines(account, found)

@@ -48,6 +48,7 @@ from sdehub.store import (
     surveys,
     tables,
     terms,
+    transcripts,
     visits,
     widgets,
 )
@@ -73,6 +74,7 @@ MODULES = (
     terms,
     widgets,
     identities,
+    transcripts,
 )
 NOW = 1_700_000_000_000
 
@@ -193,6 +195,8 @@ RECORD_WRITES = {
     "conversations.add_dialog",
     "conversations.add_participant",
     "conversations.add_message",
+    # A message's transcript item (conversations.add_message calls it), in the message's account.
+    "transcripts.add_item",
     "accounts.add_account",
     "accounts.put_app",
     "accounts.add_app_if_absent",

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -295,3 +296,82 @@ def test_consumers_from_before_allocated_ids_keep_theirs(engine: Engine) -> None
     with engine.connect() as conn:
         assert "consumer_identities" not in user_tables(conn)
         assert conn.execute(sa.select(consumers.c.consumer_id)).scalars().all() == [legacy]
+
+
+def test_conversations_from_before_the_transcript_items_export_as_before(engine: Engine) -> None:
+    """Messages stored below 0018 have no transcript item: their conversations (closed before,
+    or still open and written to after the upgrade) export from their messages, those written
+    after from the items, and every line is the one the messages give."""
+    from sdehub.dataaccess import avrotext, export
+    from sdehub.store import conversations as convs
+    from sdehub.store import exports, tables
+    from tests.dataaccess_util import check_line
+
+    revision, before = _revision_of("transcript_texts")
+    t0 = 1_767_225_600_000
+
+    def opened(conn: Connection, cid: str) -> None:
+        convs.add_conversation(
+            conn,
+            convs.Conversation(
+                account_id="a", conversation_id=cid, consumer_id="cons", state="OPEN",
+                created_ms=t0,
+            ),
+        )  # fmt: skip
+        convs.add_participant(
+            conn,
+            convs.Participant(
+                account_id="a", conversation_id=cid, participant_id="ag", role="ASSIGNED_AGENT",
+                joined_ms=t0 + 1,
+            ),
+        )  # fmt: skip
+
+    def said(cid: str, pid: str, role: str, text: Any) -> convs.Message:
+        return convs.Message(
+            account_id="a", conversation_id=cid, sequence=0, dialog_id=cid, participant_id=pid,
+            role=role, event_type="ContentEvent",
+            event={"type": "ContentEvent", "message": text}, server_ms=t0 + 2,
+        )  # fmt: skip
+
+    def stored(conn: Connection, message: convs.Message, *, old: bool) -> None:
+        message.sequence = convs.next_sequence(conn, "a", message.conversation_id)
+        if old:  # as the store wrote it below 0018: the message only
+            conn.execute(sa.insert(tables.messages).values(msgspec.structs.asdict(message)))
+        else:
+            convs.add_message(conn, message)
+
+    def closed(conn: Connection, cid: str) -> None:
+        convs.update_conversation(conn, "a", cid, state="CLOSE", closed_ms=t0 + 10)
+
+    upgrade(engine, before)
+    with engine.begin() as conn:
+        opened(conn, "c-old")
+        stored(conn, said("c-old", "cons", "CONSUMER", "before"), old=True)
+        stored(conn, said("c-old", "ag", "ASSIGNED_AGENT", -0.0), old=True)
+        closed(conn, "c-old")
+        opened(conn, "c-mixed")
+        stored(conn, said("c-mixed", "ag", "ASSIGNED_AGENT", "before"), old=True)
+    upgrade(engine, revision)
+    with engine.begin() as conn:
+        stored(conn, said("c-mixed", "cons", "CONSUMER", "after"), old=False)
+        closed(conn, "c-mixed")
+        opened(conn, "c-new")
+        stored(conn, said("c-new", "ag", "ASSIGNED_AGENT", 1e16), old=False)
+        closed(conn, "c-new")
+    with engine.connect() as conn:
+        unstored = conn.execute(sa.select(tables.transcripts_unstored.c.conversation_id))
+        assert sorted(unstored.scalars()) == ["c-mixed", "c-old"]
+        rows = exports.engagement_rows(conn, "a", t0, t0 + 3_600_000)
+        found = exports.conversations_closed_between(conn, "a", t0, t0 + 3_600_000)
+        got = export.engagement_lines(conn, "a", t0)
+    assert [(m[0], m[1]) for m in rows.messages] == [("c-mixed", 0), ("c-mixed", 1),
+                                                     ("c-old", 0), ("c-old", 1)]  # fmt: skip
+    assert len(got) == 3 and got == avrotext.engagement_lines("a", found)
+    mixed = next(line for line in got if '"c-mixed"' in line)
+    assert '"before"' in mixed and '"after"' in mixed
+    assert '"isInteractive":{"boolean":false}' in next(line for line in got if '"c-new"' in line)
+    for line in got:
+        check_line(line)
+    downgrade_to(engine, before)
+    with engine.connect() as conn:
+        assert not {"transcript_texts", "transcripts_unstored"} & user_tables(conn)

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
+from sdehub.store import transcripts
 from sdehub.store.sql import RowSql, Sql, TableSql, one, rows, run
 from sdehub.store.tables import consumers, conversations, dialogs, messages, participants
 
@@ -359,6 +360,7 @@ def participants_of(conn: Connection, account_id: str, conversation_id: str) -> 
 
 def add_message(conn: Connection, message: Message) -> None:
     run(conn, _INSERT_MESSAGE, _INSERT_MESSAGE.params(message))
+    transcripts.add_item(conn, message)  # its Data Access transcript item, if it has one
 
 
 def messages_of(

@@ -3,9 +3,12 @@
 Two ways in, one writer. :func:`engagement_lines` takes conversations as mappings (each with its
 ``participants`` and ``messages``, as ``sdehub.store.exports.conversations_closed_between`` reads
 them); :func:`engagement_lines_from_rows` takes the driver's rows of the export's own queries
-(``exports.engagement_rows``): no mapping per row, the conversation's agents only, the
-transcript's messages only, and every stored event decoded in one call. Both hand the same values
-to :func:`_transcript` and :func:`_line`, so they write the same bytes.
+(``exports.engagement_rows``): no mapping per row, the conversation's agents only, and each
+transcript as the store kept it, its items joined by the query. A transcript item is written by
+:func:`transcript_item` when its message is stored (``sdehub.store.transcripts``), and by
+:func:`_transcript` from messages read (the mappings; the conversations whose messages were
+stored before the items were kept): both through :func:`_item`, so every way writes the same
+bytes.
 """
 
 from __future__ import annotations
@@ -50,6 +53,60 @@ def _author(pid: Any, agent: bool) -> str:
     return f'"by":{by},"type":{{"string":"0"}},"controlType":null,"agentId":null'
 
 
+def _format(content: bool, content_type: Any) -> str:
+    """``contentFormat``: a ContentEvent's content type; structured content has none. (Only a
+    str can be one of the names: anything else, a list included, is not one.)"""
+    if content and type(content_type) is str:
+        return _FORMATS.get(content_type, _NA)
+    return _NA
+
+
+def _item(
+    cid: Any, message_id: str, seq: Any, dialog: str, author: str, fmt: str, text: Any, at: Any
+) -> str:
+    """One message's item of the transcript: ``message_id`` is the messageId's JSON string but
+    its sequence and closing quote, ``dialog`` / ``author`` / ``fmt`` the texts made above."""
+    if type(text) is str and type(at) is int and type(seq) is int:
+        return (
+            f'{{"text":{{"string":{esc(text)}}},"timestamp":{{"long":{at}}},{author}'
+            f',"contentFormat":{fmt},"messageId":{{"string":{message_id}{seq}"}}'
+            f',"dialogId":{dialog},"fileData":null,"linkData":null,"mcs":null}}'
+        )
+    return (
+        f'{{"text":{s(text)},"timestamp":{long(at)},{author},"contentFormat":{fmt}'
+        f',"messageId":{s(f"{cid}:{seq}")},"dialogId":{dialog}'
+        ',"fileData":null,"linkData":null,"mcs":null}'
+    )
+
+
+def transcript_item(
+    cid: str,
+    seq: int,
+    dialog_id: str,
+    pid: str,
+    agent: bool,
+    content: bool,
+    content_type: Any,
+    text: Any,
+    at: int,
+) -> str:
+    """One message's item of an Engagement line's transcript, as the export writes it: the store
+    keeps it when the message is written (``sdehub.store.transcripts``), and the export's query
+    joins a conversation's items. ``agent``: by one of ``AGENT_ROLES``; ``content``: a
+    ContentEvent (else a RichContentEvent); ``content_type`` and ``text`` the event's
+    ``contentType`` (``"text/plain"`` when absent) and ``message``."""
+    return _item(
+        cid,
+        esc(cid)[:-1] + ":",
+        seq,
+        s(dialog_id),
+        _author(pid, agent),
+        _format(content, content_type),
+        text,
+        at,
+    )
+
+
 def _transcript(
     cid: Any, messages: Iterable[Sequence[Any]], events: Iterable[_Event], dialogs: dict[Any, str]
 ) -> tuple[str, bool]:
@@ -80,20 +137,8 @@ def _transcript(
         dialog = dialogs.get(dialog_id)
         if dialog is None:
             dialog = dialogs[dialog_id] = s(dialog_id)
-        fmt = _FORMATS.get(event.contentType, _NA) if content else _NA
-        text = event.message
-        if type(text) is str and type(at) is int and type(seq) is int:
-            append(
-                f'{{"text":{{"string":{esc(text)}}},"timestamp":{{"long":{at}}},{author}'
-                f',"contentFormat":{fmt},"messageId":{{"string":{message_id}{seq}"}}'
-                f',"dialogId":{dialog},"fileData":null,"linkData":null,"mcs":null}}'
-            )
-        else:
-            append(
-                f'{{"text":{s(text)},"timestamp":{long(at)},{author},"contentFormat":{fmt}'
-                f',"messageId":{s(f"{cid}:{seq}")},"dialogId":{dialog}'
-                ',"fileData":null,"linkData":null,"mcs":null}'
-            )
+        fmt = _format(content, event.contentType)
+        append(_item(cid, message_id, seq, dialog, author, fmt, event.message, at))
     return ",".join(lines), interactive
 
 
@@ -225,23 +270,27 @@ def engagement_lines(account_id: str, convs: Iterable[Row]) -> list[str]:
 
 def engagement_lines_from_rows(account_id: str, found: EngagementRows) -> list[str]:
     """The Engagement lines from the rows of ``exports.engagement_rows``: one per
-    conversation, in the conversations' order."""
+    conversation, in the conversations' order; the transcripts as stored, but those of the
+    conversations whose messages are read (written before the items were kept)."""
     start = line_start("Engagement", account_id)
     shared = _Shared()
     first = itemgetter(0)
     agents = {cid: [p[1:] for p in group] for cid, group in groupby(found.agents, first)}
     messages = {cid: list(group) for cid, group in groupby(found.messages, first)}
-    # Every stored event of the hour in one decode: one call instead of one per message.
+    # Every stored event read in one decode: one call instead of one per message.
     events = _events.decode("[" + ",".join([m[6] for m in found.messages]) + "]")
     decoded, at = {}, 0
     for cid, group in messages.items():
         decoded[cid] = events[at : at + len(group)]
         at += len(group)
     lines = []
-    for conv in found.conversations:
-        cid = conv[0]
-        transcript, interactive = _transcript(
-            cid, messages.get(cid, ()), decoded.get(cid, ()), {None: s(cid)}
-        )
+    for row in found.conversations:
+        cid = row[0]
+        conv = row[:11]
+        read = messages.get(cid)
+        if read is None:
+            transcript, interactive = row[11] or "", bool(row[12])
+        else:
+            transcript, interactive = _transcript(cid, read, decoded[cid], {None: s(cid)})
         lines.append(_line(start, shared, conv, agents.get(cid, ()), transcript, interactive))
     return lines

@@ -41,6 +41,8 @@ from sdehub.store.tables.exports import (
     page_avro_texts,
     sde_avro_pending,
     sde_avro_texts,
+    transcript_texts,
+    transcripts_unstored,
 )
 from sdehub.store.tables.sdes import (
     quarantine,
@@ -97,6 +99,8 @@ __all__ = [
     "sde_terms_pending",
     "sessions",
     "signing_keys",
+    "transcript_texts",
+    "transcripts_unstored",
     "transfers",
     "users",
     "visit_engagements",

@@ -93,6 +93,38 @@ goal_avro_texts = sa.Table(
 )
 
 
+# A message's item of a Data Access Engagement line's transcript (``avrotext.transcript_item``:
+# ContentEvents and RichContentEvents only), written with the message (``transcripts.add_item``)
+# so the export's query joins a conversation's items instead of Python reading every message and
+# writing its item (docs/benchmarks.md, "Export"). Keyed as the messages are; conversation ids
+# begin with their creation time, so rows are appended at the end. ``consumer``: not by an agent
+# (a conversation with one is ``isInteractive``). WITHOUT ROWID on SQLite: the key is the row.
+transcript_texts = sa.Table(
+    "transcript_texts",
+    metadata,
+    account_column(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("consumer", sa.Boolean, nullable=False),
+    sa.Column("avro", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id", "sequence"),
+    sqlite_with_rowid=False,
+)
+
+
+# The conversations that had messages when ``transcript_texts`` was created (migration 0018):
+# their earlier messages have no item there, so the export writes their transcripts from the
+# messages, as it did before.
+transcripts_unstored = sa.Table(
+    "transcripts_unstored",
+    metadata,
+    account_column(),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "conversation_id"),
+    sqlite_with_rowid=False,
+)
+
+
 # Data Access: which hours have been written to files (the scheduler's bookkeeping).
 export_runs = sa.Table(
     "export_runs",
