@@ -312,19 +312,36 @@ def plan(conn: sa.Connection, sql: str) -> list[str]:
     return [row[-1] for row in found]
 
 
-def test_the_messages_are_read_in_order_without_sorting(tmp_path: Any) -> None:
-    """SQLite reads the hour's conversations, then each one's messages by key: in the order
-    asked for, so nothing sorts them (a sort holds every message's event text)."""
+def test_the_hours_rows_are_found_by_the_time_their_conversations_closed(
+    tmp_path: Any,
+) -> None:
+    """Every read of the hour starts from ix_conversations_closed's range (not from every
+    conversation of the account), then reads each conversation's rows by key. What sorts is
+    only the rows within one conversation (a sort of all of them would hold every message's
+    event text at once)."""
     database = Database(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
     database.migrate()
+    by_close = "USING COVERING INDEX ix_conversations_closed (account_id=? AND closed_ms>? AND"
     with database.engine.connect() as conn:
-        steps = plan(conn, exports._CLOSED_MESSAGES.sqlite)
-        assert steps[0].startswith("SEARCH c ") and steps[1].startswith("SEARCH t "), steps
-        assert len(steps) == 2, steps
+        for query in (
+            exports._CLOSED_MESSAGES,
+            exports._CLOSED_PARTICIPANTS,
+            exports._ENGAGEMENT_AGENTS,
+            exports._ENGAGEMENT_MESSAGES,
+        ):
+            steps = plan(conn, query.sqlite)
+            assert steps[0].startswith(f"SEARCH c {by_close}"), steps
+            assert all(s.startswith("SEARCH ") for s in steps[1:-1]), steps
+            assert steps[-1] == "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY", steps
         # The conversations written before the items were kept: each looked up by key.
         steps = plan(conn, exports._ENGAGEMENT_MESSAGES.sqlite)
-        assert [s.split(" ")[:2] for s in steps] == [["SEARCH", "c"], ["SEARCH", "u"],
-                                                     ["SEARCH", "t"]], steps  # fmt: skip
+        assert [s.split(" ")[:2] for s in steps[:3]] == [["SEARCH", "c"], ["SEARCH", "u"],
+                                                         ["SEARCH", "t"]], steps  # fmt: skip
+        steps = plan(conn, exports._CLOSED_CONVERSATIONS.sqlite)
+        assert steps == [
+            "SEARCH conversations USING INDEX ix_conversations_closed"
+            " (account_id=? AND closed_ms>? AND closed_ms<?)"
+        ], steps
     database.engine.dispose()
 
 
@@ -338,7 +355,7 @@ def test_the_stored_items_are_joined_in_sequence_order(tmp_path: Any) -> None:
     database.engine.dispose()
     key = "SEARCH t USING PRIMARY KEY (account_id=? AND conversation_id=?)"
     assert steps.count(key) == 2, steps  # the items, and whether one is the consumer's
-    assert steps[0].startswith("SCAN c") or steps[0].startswith("SEARCH c"), steps
+    assert steps[0].startswith("SEARCH c USING INDEX ix_conversations_closed "), steps
     assert not [s for s in steps if "TEMP B-TREE" in s], steps  # ordered in Python
 
 

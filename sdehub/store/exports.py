@@ -214,9 +214,12 @@ def pages_between(conn: Connection, account_id: str, since_ms: int, until_ms: in
 
 # The hour's closed conversations, then the participants and the messages of all of them, each
 # in one query joined back to the conversations' range (a query per conversation grew with the
-# hour). Ordered by conversation first so one pass groups them; within a conversation the order
-# the export has always used. The messages by the conversations' column: on SQLite the outer
-# loop's index then gives the order, where ordering by the messages' own made it sort them all.
+# hour). The conversations come from ix_conversations_closed (the hour's range, not every
+# conversation of the account) in its order, time closed then id; the rows joined to them are
+# ordered as their conversations first, so a conversation's rows come together and one pass
+# groups them, and within it as the export has always ordered them. Ordered by the
+# conversations' columns, SQLite sorts only within each conversation's rows (closed_ms can be
+# NULL, so it cannot take the index's entries as distinct), never all of them at once.
 _CONVERSATIONS = TableSql(conversations)
 _PARTICIPANTS = TableSql(participants)
 _MESSAGES = TableSql(messages)
@@ -243,9 +246,9 @@ def _of_closed(table: TableSql, order: str, columns: str | None = None, where: s
 
 
 _CLOSED_PARTICIPANTS = _of_closed(
-    _PARTICIPANTS, "t.conversation_id, t.joined_ms, t.participant_id, t.role"
+    _PARTICIPANTS, "c.closed_ms, c.conversation_id, t.joined_ms, t.participant_id, t.role"
 )
-_CLOSED_MESSAGES = _of_closed(_MESSAGES, "c.conversation_id, t.sequence")
+_CLOSED_MESSAGES = _of_closed(_MESSAGES, "c.closed_ms, c.conversation_id, t.sequence")
 
 # The export's own reads of the same rows: only the columns an Engagement line takes, only the
 # agents and the transcript's messages, flags instead of the role and kind texts, NULL for a
@@ -284,7 +287,7 @@ _ENGAGEMENT_CONVERSATIONS = {
 _CLOSED_THEN_ID = itemgetter(3, 0)
 _ENGAGEMENT_AGENTS = _of_closed(
     _PARTICIPANTS,
-    "t.conversation_id, t.joined_ms, t.participant_id, t.role",
+    "c.closed_ms, c.conversation_id, t.joined_ms, t.participant_id, t.role",
     "t.conversation_id, t.participant_id, t.joined_ms",
     f" AND t.role IN {_AGENTS}",
 )
@@ -298,7 +301,7 @@ _ENGAGEMENT_MESSAGES = Sql(
     " AND u.conversation_id = c.conversation_id AND t.account_id = :account_id"
     " AND t.conversation_id = c.conversation_id"
     " AND t.event_type IN ('ContentEvent', 'RichContentEvent')"
-    " ORDER BY c.conversation_id, t.sequence"
+    " ORDER BY c.closed_ms, c.conversation_id, t.sequence"
 )
 
 
@@ -340,12 +343,13 @@ class EngagementRows(NamedTuple):
     none), ``interactive`` whether one of them is not by an agent (0 / 1 on SQLite)."""
     agents: list[Any]
     """``(conversation_id, participant_id, joined_ms)`` of their agents (``AGENT_ROLES``), by
-    conversation, then time joined, participant, role."""
+    conversation (in the conversations' order), then time joined, participant, role."""
     messages: list[Any]
     """Of the conversations in ``transcripts_unstored`` only (their items are not all stored):
     ``(conversation_id, sequence, dialog_id or None when it is the conversation's id,
     participant_id, by an agent, a ContentEvent (else a RichContentEvent), event as JSON text,
-    server_ms)`` of their transcript messages, by conversation, then sequence."""
+    server_ms)`` of their transcript messages, by conversation (in the conversations'
+    order), then sequence."""
 
 
 def engagement_rows(

@@ -90,6 +90,21 @@ sa.Index(
     conversations.c.conversation_id,
     conversations.c.created_ms,
 )
+# The hourly Engagement export reads the conversations closed in its hour (sdehub.store.exports),
+# which without this read every conversation of the account, every hour. Partial: an open
+# conversation has no entry, so creating one costs nothing here; closing one appends (time
+# order), and the id after the time gives the export its order without a sort. Unique (as the
+# id alone is) so SQLite knows no two of its entries share a key, and reads the rows joined to
+# each in their own index's order rather than sorting them again.
+sa.Index(
+    "ix_conversations_closed",
+    conversations.c.account_id,
+    conversations.c.closed_ms,
+    conversations.c.conversation_id,
+    unique=True,
+    sqlite_where=conversations.c.closed_ms.is_not(None),
+    postgresql_where=conversations.c.closed_ms.is_not(None),
+)
 
 
 dialogs = sa.Table(
