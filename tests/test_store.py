@@ -7,6 +7,8 @@ own (the ``account`` fixture): rows of other tests can never show up in its read
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
 import time
 import uuid
@@ -20,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sdehub.errors import BadRequest, NotFound
+from sdehub.errors import BadRequest, NotFound, Unavailable
 from sdehub.ingest import HOUR_MS, record
 from sdehub.model.monitoring import NOTHING, Identity
 from sdehub.model.provenance import Entry
@@ -158,6 +160,46 @@ async def test_start_is_idempotent_and_close_stops_writes(db_url: str) -> None:
     assert writer is not None and writer.running is False
     with pytest.raises(RuntimeError, match="not started"):
         await database.write(lambda c: 1)
+
+
+async def test_the_sqlite_writer_outlives_a_signal_to_the_process_group(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) or a SIGTERM to the server's process group reaches the writer process
+    too: it keeps going, so the server's own shutdown stops it after the writes in flight."""
+    database = Database(f"sqlite+pysqlite:///{tmp_path / 'w.db'}")
+    database.migrate()
+    database.start()
+    try:
+        process = database._writer._process  # type: ignore[union-attr]
+        assert await database.write(lambda c: 1) == 1
+        os.kill(process.pid, signal.SIGINT)
+        os.kill(process.pid, signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        assert process.is_alive()
+        assert await database.write(lambda c: 41 + 1) == 42
+    finally:
+        await database.close()
+    assert not process.is_alive()
+
+
+async def test_close_after_the_writer_process_died(tmp_path: Path) -> None:
+    """A writer that died (killed) fails the writes after it, and closing the database still
+    works: no stop request is sent down its closed socket."""
+    database = Database(f"sqlite+pysqlite:///{tmp_path / 'w.db'}")
+    database.migrate()
+    database.start()
+    writer = database._writer
+    assert writer is not None
+    assert await database.write(lambda c: 1) == 1
+    writer._process.kill()  # type: ignore[attr-defined]
+    for _ in range(100):
+        if not writer.running:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)  # the event loop sees the socket close
+    with pytest.raises(Unavailable):
+        await database.write(lambda c: 2)
+    await database.close()
+    assert not writer.running
 
 
 async def test_write_returns_the_value_once_committed(db: Database, account: str) -> None:

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import pickle
 import select
+import signal
 import socket
 import struct
 import time
@@ -122,7 +123,9 @@ class ProcessWriter:
         if self._sock is None or self._loop is None:
             return
         self._stopping = True
-        self._send(_frame(None))
+        # A writer already gone (killed, or it failed) closed the socket: nothing to ask it.
+        if self._closed is None or not self._closed.done():
+            self._send(_frame(None))
         if self._closed is not None:
             await self._closed
         process = self._process
@@ -224,6 +227,11 @@ def serve(url: str, sock: socket.socket, idle_reference: str | None = None) -> N
     none is waiting."""
     from sdehub.store.database import create_engine
 
+    # The server stops the writer (a stop request, after the writes before it): a Ctrl-C or a
+    # SIGTERM sent to the whole process group must not kill it mid-batch first, failing the
+    # requests in flight. Should the server die instead, its socket closes and this returns.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sock.setblocking(True)
     engine = create_engine(url)
     buffer = bytearray()
