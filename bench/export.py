@@ -65,7 +65,16 @@ from sqlalchemy.engine import Connection
 from sdehub.dataaccess import avrotext, export, files
 from sdehub.demo import FIRST, LAST, LINES, profile_sdes, web_sdes
 from sdehub.model.types import wire_type
-from sdehub.store import Database, catalogs, conversations, events, exports, tables, visits
+from sdehub.store import (
+    Database,
+    catalogs,
+    conversations,
+    engagementlines,
+    events,
+    exports,
+    tables,
+    visits,
+)
 from sdehub.store.database import sqlite_url
 from sdehub.store.events import Origin
 from sdehub.store.history import AGENT_ROLES
@@ -212,9 +221,12 @@ def _write_hour(
     # fmt: skip
 
 
-def _write_conversations(conn: Connection, convs: list[dict[str, Any]]) -> None:
+def _write_conversations(conn: Connection, convs: list[dict[str, Any]], keep: bool) -> float:
     """The conversations through the store's own writes (those of the messaging and agent
-    paths), every conversation's steps in time order, interleaved as a server receives them."""
+    paths), every conversation's steps in time order, interleaved as a server receives them.
+    ``keep``: closed as the services close them now (``conversations.close``, which keeps the
+    Engagement line); else as before migration 0020 (no line kept). Returns the CPU time spent
+    keeping the lines."""
     steps: list[tuple[int, int, Callable[[], Any]]] = []
 
     def at(ms: int, step: Callable[[], Any]) -> None:
@@ -244,14 +256,32 @@ def _write_conversations(conn: Connection, convs: list[dict[str, Any]]) -> None:
         last = max([c["closed_ms"], *(m["server_ms"] for m in c["messages"])])
 
         def close(c: dict[str, Any] = c, cid: str = cid) -> None:
+            if keep:
+                conversations.close(conn, ACCOUNT, cid, c["closed_ms"], c["close_reason"])
+                return
             conversations.update_conversation(
                 conn, ACCOUNT, cid, state="CLOSE", closed_ms=c["closed_ms"],
                 close_reason=c["close_reason"],
             )  # fmt: skip
+            conversations.close_dialogs(conn, ACCOUNT, cid, c["closed_ms"])
 
         at(last, close)
-    for _, _, step in sorted(steps, key=lambda s: s[:2]):
-        step()
+    # The writer's CPU for each line kept (``engagementlines.keep``, which
+    # ``conversations.close`` calls), measured around the calls.
+    kept, keeping = engagementlines.keep, [0.0]
+
+    def timed_keep(conn: Connection, account_id: str, conversation_id: str) -> None:
+        t0 = time.process_time()
+        kept(conn, account_id, conversation_id)
+        keeping[0] += time.process_time() - t0
+
+    engagementlines.keep = timed_keep  # type: ignore[assignment]
+    try:
+        for _, _, step in sorted(steps, key=lambda s: s[:2]):
+            step()
+    finally:
+        engagementlines.keep = kept  # type: ignore[assignment]
+    return keeping[0]
 
 
 def _database(
@@ -261,11 +291,11 @@ def _database(
     goals: list[dict[str, Any]],
     convs: list[dict[str, Any]],
     move: bool = True,
-) -> tuple[Database, float]:
+) -> tuple[Database, float, float]:
     db = Database(sqlite_url(where / "export.db"), readers=1)
     db.migrate()
     db.write_sync(lambda conn: _write_hour(conn, sdes, pages, goals))
-    db.write_sync(lambda conn: _write_conversations(conn, convs))
+    keeping = db.write_sync(lambda conn: _write_conversations(conn, convs, keep=True))
     # The exporter's first step once the hour has closed, in the writer: the SDE items into the
     # order the export reads them. Timed apart (it is the writer's, not the reading export's).
     t0 = time.process_time()
@@ -276,7 +306,18 @@ def _database(
     moved = time.process_time() - t0
     with db.engine.connect() as conn:  # an hour ago's writes are in the database file
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db, moved  # fmt: skip
+    return db, moved, keeping  # fmt: skip
+
+
+def _closed_before_lines(where: Path, convs: list[dict[str, Any]]) -> Database:
+    """The same conversations in another database, closed as before migration 0020: no line
+    kept, their transcript items left one by one."""
+    db = Database(sqlite_url(where / "before.db"), readers=1)
+    db.migrate()
+    db.write_sync(lambda conn: _write_conversations(conn, convs, keep=False))
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
 
 
 def _previous_lines(conn: Connection) -> list[str]:
@@ -446,9 +487,14 @@ def main(argv: list[str] | None = None) -> int:
     web = len(visits) + len(pages_of) + len(goals_of)
     with tempfile.TemporaryDirectory() as where:
         t0 = time.perf_counter()
-        db, moved = _database(Path(where), sdes, pages, goals, convs, move=not args.unmoved)
+        db, moved, keeping = _database(
+            Path(where), sdes, pages, goals, convs, move=not args.unmoved
+        )
+        before = _closed_before_lines(Path(where), convs)
         print(f"  (hour written through the store in {time.perf_counter() - t0:.1f} s; its SDE"
-              f" items moved into export order in {moved * 1000:.0f} ms of CPU, once)")  # fmt: skip
+              f" items moved into export order in {moved * 1000:.0f} ms of CPU, once; an"
+              f" Engagement line kept as its conversation closed in"
+              f" {keeping / len(convs) * 1e6:.0f} us of CPU)")  # fmt: skip
 
         def web_file() -> bytes:
             with db.engine.connect() as conn:
@@ -462,8 +508,13 @@ def main(argv: list[str] | None = None) -> int:
             with db.engine.connect() as conn:
                 return files.gzip_lines(export.engagement_lines(conn, ACCOUNT, HOUR_MS))
 
+        def engagement_from_rows() -> bytes:
+            with before.engine.connect() as conn:
+                found = exports.engagement_rows(conn, ACCOUNT, HOUR_MS, until)
+                return files.gzip_lines(avrotext.engagement_lines_from_rows(ACCOUNT, found))
+
         def engagement_messages_read() -> bytes:
-            with db.engine.connect() as conn:
+            with before.engine.connect() as conn:
                 return files.gzip_lines(_messages_read(conn, until))
 
         def engagement_mappings() -> bytes:
@@ -488,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
                 len(convs),
                 args.runs,
                 {
+                    "lines written from the rows (closed before 0020; before the kept lines)": (
+                        engagement_from_rows
+                    ),
                     "transcripts from the messages (before the stored items)": (
                         engagement_messages_read
                     ),
@@ -500,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
         db.engine.dispose()
+        before.engine.dispose()
     missed = [r["file"] for r in results if r["ratio"] < TARGET]
     verdict = "met" if not missed else "missed by " + ", ".join(missed)
     print(f"target: >= {TARGET:.0f}x zlib -6 -> {verdict}")

@@ -210,7 +210,4 @@ def transfer(
 
 def close(conn: Connection, account_id: str, conversation_id: str, user_id: str, now: int) -> None:
     _held(conn, account_id, conversation_id, user_id)
-    conv_store.update_conversation(
-        conn, account_id, conversation_id, state="CLOSE", closed_ms=now, close_reason="AGENT"
-    )
-    conv_store.close_dialogs(conn, account_id, conversation_id, now)
+    conv_store.close(conn, account_id, conversation_id, now, "AGENT")

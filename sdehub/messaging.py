@@ -436,15 +436,7 @@ def _update_fields(
         if conversation.state != "OPEN":
             raise _bad(where, f"conversation {conversation_id} is already closed")
         if isinstance(field, StateChange):
-            store.update_conversation(
-                conn,
-                account_id,
-                conversation_id,
-                state="CLOSE",
-                closed_ms=now,
-                close_reason="CONSUMER",
-            )
-            store.close_dialogs(conn, account_id, conversation_id, now)
+            store.close(conn, account_id, conversation_id, now, "CONSUMER")
             conversation.state = "CLOSE"
             done.append("Conversation closed")
         elif isinstance(field, TTRChange):

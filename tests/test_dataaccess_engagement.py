@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdehub.dataaccess import avrotext, export, files
-from sdehub.store import Database, conversations, exports, tables
+from sdehub.store import Database, conversations, engagementlines, exports, tables
 from tests.dataaccess_util import check_line
 from tests.test_avrotext import scalars
 
@@ -36,7 +36,9 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 def write(conn: sa.Connection, account: str, convs: list[dict[str, Any]]) -> None:
-    """Conversations through the store's own writes (the messaging and agent paths' calls)."""
+    """Conversations through the store's own writes (the messaging and agent paths' calls).
+    ``close``: ``"kept"`` (the default) as they close now, their line kept; ``"unkept"`` as
+    they closed before migration 0020 (no line, their items left one by one)."""
     for c in convs:
         conversations.add_conversation(
             conn,
@@ -54,21 +56,35 @@ def write(conn: sa.Connection, account: str, convs: list[dict[str, Any]]) -> Non
                     joined_ms=joined,
                 ),
             )  # fmt: skip
-        for pid, role, kind, dialog, event in c["messages"]:
-            sequence = conversations.next_sequence(conn, account, c["id"])
-            conversations.add_message(
-                conn,
-                conversations.Message(
-                    account_id=account, conversation_id=c["id"], sequence=sequence,
-                    dialog_id=dialog or c["id"], participant_id=pid, role=role, event_type=kind,
-                    event=event, server_ms=c["created_ms"] + 10 * sequence + 1,
-                ),
-            )  # fmt: skip
-        if c.get("closed_ms") is not None:
-            conversations.update_conversation(
-                conn, account, c["id"], state="CLOSE", closed_ms=c["closed_ms"],
-                close_reason=c.get("close_reason", "AGENT"),
-            )  # fmt: skip
+        send(conn, account, c, c["messages"])
+        closed = c.get("closed_ms")
+        if closed is not None:
+            reason = c.get("close_reason", "AGENT")
+            if c.get("close", "kept") == "unkept":
+                conversations.update_conversation(
+                    conn, account, c["id"], state="CLOSE", closed_ms=closed, close_reason=reason
+                )
+                conversations.close_dialogs(conn, account, c["id"], closed)
+            else:
+                conversations.close(conn, account, c["id"], closed, reason)
+
+
+def send(conn: sa.Connection, account: str, c: dict[str, Any], messages: list[Any]) -> None:
+    for pid, role, kind, dialog, event in messages:
+        sequence = conversations.next_sequence(conn, account, c["id"])
+        conversations.add_message(
+            conn,
+            conversations.Message(
+                account_id=account, conversation_id=c["id"], sequence=sequence,
+                dialog_id=dialog or c["id"], participant_id=pid, role=role, event_type=kind,
+                event=event, server_ms=c["created_ms"] + 10 * sequence + 1,
+            ),
+        )  # fmt: skip
+
+
+def exported(conn: sa.Connection, account: str, hour_ms: int) -> list[str]:
+    """The hour's Engagement lines as the export writes them, as text."""
+    return [line.decode() for line in export.engagement_lines(conn, account, hour_ms)]
 
 
 def closed_one_by_one(conn: sa.Connection, account: str, since: int, until: int) -> list[Any]:
@@ -154,27 +170,35 @@ def conversation(n: int, closed_ms: int | None, messages: int = 3) -> dict[str, 
     }  # fmt: skip
 
 
-def test_the_reads_take_three_statements_however_many_conversations(db: Database) -> None:
+def test_the_reads_take_a_few_statements_however_many_conversations(db: Database) -> None:
+    """Two statements for an hour whose conversations' lines were kept as they closed, five when
+    some closed before lines were kept; three for the rows as mappings."""
     account = f"acc-{uuid.uuid4().hex[:8]}"
     other = f"acc-{uuid.uuid4().hex[:8]}"  # same conversation ids, another account
     for n in range(40):
         closed = T0 + n * 1000 if n % 4 else T0 + HOUR + n  # a quarter close the hour after
+        how = "unkept" if n % 5 == 1 else "kept"
         db.write_sync(
-            lambda conn, n=n, closed=closed: write(conn, account, [conversation(n, closed)])
+            lambda conn, n=n, closed=closed, how=how: write(
+                conn, account, [{**conversation(n, closed), "close": how}]
+            )
         )
         db.write_sync(lambda conn, n=n: write(conn, other, [conversation(n, T0 + n)]))
-        if n in (0, 4, 39):
+        if n in (0, 1, 4, 39):
             with db.engine.connect() as conn:
                 with statements(conn) as mapped:
                     found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
                 with statements(conn) as cut:
-                    got = export.engagement_lines(conn, account, T0)
+                    got = exported(conn, account, T0)
                 with statements(conn) as nothing:
-                    assert export.engagement_lines(conn, account, T0 + 2 * HOUR) == []
+                    assert exported(conn, account, T0 + 2 * HOUR) == []
                 with statements(conn) as one_by_one:  # the counter counts: 1 + 2 per one
                     assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
+                with statements(conn) as kept_only:
+                    assert exported(conn, other, T0) != []
             assert len(one_by_one) == 1 + 2 * len(found)
-            assert len(mapped) == len(cut) == len(nothing) == 3, (mapped, cut)
+            assert len(mapped) == 3 and len(nothing) == len(kept_only) == 2, (mapped, kept_only)
+            assert len(cut) == (2 if n == 0 else 5), cut  # the 1st one's line was not kept
             assert len(got) == len(found) == n - n // 4
             assert got == avrotext.engagement_lines(account, found)
             assert all(len(c["messages"]) == 3 and len(c["participants"]) == 2 for c in found)
@@ -198,6 +222,7 @@ def test_the_rows_carry_what_their_queries_leave_out(db: Database) -> None:
             ("a-1", "ASSIGNED_AGENT", "RichContentEvent", "d-2", rich),
             ("a-1", "ASSIGNED_AGENT", "ContentEvent", "d-2", {"type": "ContentEvent"}),
         ],
+        "close": "unkept",  # closed before 0020: its items are kept one by one
     }  # fmt: skip
     db.write_sync(lambda conn: write(conn, account, [conv, {**conversation(1, None), "id": "c-2"}]))
     db.write_sync(lambda conn: write(conn, other, [{**conv, "messages": conv["messages"][:1]}]))
@@ -205,7 +230,7 @@ def test_the_rows_carry_what_their_queries_leave_out(db: Database) -> None:
         found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
         assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
         rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
-        (line,) = export.engagement_lines(conn, account, T0)
+        (line,) = exported(conn, account, T0)
     t = tables.transcript_texts.c
     # The conversation as if written before the items were kept: its messages are read.
     unstored = tables.transcripts_unstored
@@ -220,7 +245,7 @@ def test_the_rows_carry_what_their_queries_leave_out(db: Database) -> None:
         ).scalars()
         assert list(items) == [0, 2, 3]  # the accept status is no transcript line
         read = exports.engagement_rows(conn, account, T0, T0 + HOUR)
-        assert export.engagement_lines(conn, account, T0) == [line]
+        assert exported(conn, account, T0) == [line]
     assert [c["conversation_id"] for c in found] == ["c-1"]
     assert len(found[0]["messages"]) == 4 and len(found[0]["participants"]) == 4
     assert rows.messages == [] and read.conversations == rows.conversations
@@ -280,6 +305,7 @@ messages = st.lists(
             st.sampled_from(["11", None, "x"]),
             st.sampled_from([None, 'v"é']),
             st.sampled_from(["AGENT", "CONSUMER", "TIMEOUT", None]),
+            st.sampled_from(["kept", "unkept"]),
         ),
         max_size=5,
     )
@@ -291,14 +317,15 @@ def test_the_export_rows_give_the_lines_of_the_mappings(db: Database, convs: lis
             "id": f"c-{n}", "created_ms": T0 - 5, "closed_ms": T0 + hour * HOUR + n,
             "participants": [(pid, role, T0 + joined) for pid, role, joined in participants],
             "messages": msgs, "skill_id": skill, "visitor_id": visitor, "close_reason": reason,
+            "close": how,
         }
-        for n, (msgs, participants, hour, skill, visitor, reason) in enumerate(convs)
+        for n, (msgs, participants, hour, skill, visitor, reason, how) in enumerate(convs)
     ]  # fmt: skip
     db.write_sync(lambda conn: write(conn, account, written))
     with db.engine.connect() as conn:
         found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
         assert found == closed_one_by_one(conn, account, T0, T0 + HOUR)
-        got = export.engagement_lines(conn, account, T0)
+        got = exported(conn, account, T0)
     assert got == avrotext.engagement_lines(account, found)
     assert len(got) == sum(1 for c in written if T0 <= c["closed_ms"] < T0 + HOUR)
     for line in got:
@@ -359,10 +386,42 @@ def test_the_stored_items_are_joined_in_sequence_order(tmp_path: Any) -> None:
     assert not [s for s in steps if "TEMP B-TREE" in s], steps  # ordered in Python
 
 
+def test_an_hours_kept_lines_are_read_in_the_files_order_with_no_sort(tmp_path: Any) -> None:
+    """The lines kept as conversations closed are one range of their key, in the file's order;
+    the conversations to check them against come from ix_conversations_closed alone; a closing
+    conversation's rows are found by its key."""
+    database = Database(f"sqlite+pysqlite:///{tmp_path / 'plan.db'}")
+    database.migrate()
+    with database.engine.connect() as conn:
+        kept = plan(conn, engagementlines._BETWEEN["sqlite"].sqlite)
+        ids = plan(conn, exports._CLOSED_IDS.sqlite)
+        one = [
+            conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql.sqlite, {"account_id": "a", "conversation_id": "c"}
+            ).all()
+            for sql in (exports._ENGAGEMENT_OF_ONE[0]["sqlite"], *exports._ENGAGEMENT_OF_ONE[1:])
+        ]
+    database.engine.dispose()
+    assert kept == [
+        "SEARCH engagement_lines USING PRIMARY KEY (account_id=? AND closed_ms>? AND closed_ms<?)"
+    ], kept
+    assert ids == [
+        "SEARCH c USING COVERING INDEX ix_conversations_closed"
+        " (account_id=? AND closed_ms>? AND closed_ms<?)"
+    ], ids
+    by_key = "SEARCH c USING INDEX sqlite_autoindex_conversations_1 (account_id=? AND"
+    for steps in one:
+        assert steps[0][-1].startswith(by_key), steps
+        # (Sorting only its own agents or messages among themselves.)
+        rest = [s[-1] for s in steps if s[-1] != "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY"]
+        assert all(s.startswith(("SEARCH ", "CORRELATED ")) for s in rest), steps
+
+
 def test_messages_keep_their_items_as_they_are_written(db: Database) -> None:
     """A conversation written now is exported from its stored items: no message is read; the
-    items are those of the transcript's messages only."""
-    account = f"acc-{uuid.uuid4().hex[:8]}"
+    items are those of the transcript's messages only, joined in sequence order into one row
+    when it closes (a conversation closed before that kept them one by one: same lines)."""
+    account, before = f"acc-{uuid.uuid4().hex[:8]}", f"acc-{uuid.uuid4().hex[:8]}"
     rich = {"type": "RichContentEvent", "content": {"type": "vertical", "elements": []}}
     conv = conversation(1, T0 + 5, messages=4)
     conv["messages"].insert(1, ("cons-1", "CONSUMER", "AcceptStatusEvent", None,
@@ -370,24 +429,39 @@ def test_messages_keep_their_items_as_they_are_written(db: Database) -> None:
                                  "sequenceList": [0]}))  # fmt: skip
     conv["messages"].append(("agent-1", "ASSIGNED_AGENT", "RichContentEvent", "d-2", rich))
     silent = {**conversation(2, T0 + 6, messages=0), "messages": [conv["messages"][1]]}
-    db.write_sync(lambda conn: write(conn, account, [conv, silent]))
-    t = tables.transcript_texts.c
+    agents_only = {**conversation(3, T0 + 7, messages=0), "messages": [conv["messages"][2]]}
+    written = [conv, silent, agents_only]
+    db.write_sync(lambda conn: write(conn, account, written))
+    db.write_sync(lambda conn: write(conn, before, [{**c, "close": "unkept"} for c in written]))
+    t, k = tables.transcript_texts.c, tables.engagement_lines.c
     with db.engine.connect() as conn:
-        stored = conn.execute(
-            sa.select(t.conversation_id, t.sequence, t.consumer)
-            .where(t.account_id == account)
-            .order_by(t.conversation_id, t.sequence)
-        ).all()
-        rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
+
+        def items(of: str) -> list[Any]:
+            query = sa.select(t.conversation_id, t.sequence, t.consumer)
+            return conn.execute(
+                query.where(t.account_id == of).order_by(t.conversation_id, t.sequence)
+            ).all()
+
+        def kept(of: str) -> list[Any]:
+            query = sa.select(k.closed_ms, k.conversation_id, k.line).where(k.account_id == of)
+            return conn.execute(query.order_by(k.closed_ms, k.conversation_id)).all()
+
+        one_by_one, lines = items(before), kept(account)
+        assert items(account) == [] and kept(before) == []  # the line holds the items
+        rows = exports.engagement_rows(conn, before, T0, T0 + HOUR)
         found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
-        got = export.engagement_lines(conn, account, T0)
-    assert [tuple(r) for r in stored] == [
+        got = exported(conn, account, T0)
+        same = [line.replace(before, account) for line in exported(conn, before, T0)]
+    assert same == got == [line for _, _, line in lines]
+    assert [tuple(r[:2]) for r in lines] == [(T0 + 5, "conv-001"), (T0 + 6, "conv-002"),
+                                             (T0 + 7, "conv-003")]  # fmt: skip
+    assert [tuple(r) for r in one_by_one] == [
         ("conv-001", 0, True), ("conv-001", 2, False), ("conv-001", 3, True),
-        ("conv-001", 4, False), ("conv-001", 5, False),
+        ("conv-001", 4, False), ("conv-001", 5, False), ("conv-003", 0, False),
     ]  # fmt: skip
     assert rows.messages == []
     assert [(r[0], r[11] is None, bool(r[12])) for r in rows.conversations] == [
-        ("conv-001", False, True), ("conv-002", True, False),
+        ("conv-001", False, True), ("conv-002", True, False), ("conv-003", False, False),
     ]  # fmt: skip
     assert got == avrotext.engagement_lines(account, found)
     for line in got:
@@ -398,7 +472,7 @@ def test_messages_keep_their_items_as_they_are_written(db: Database) -> None:
         ]["array"][0][f"{NS}.Conversation"]["isInteractive"]
         for line in got
     ]
-    assert interactive == [{"boolean": True}, {"boolean": False}]
+    assert interactive == [{"boolean": True}, {"boolean": False}, {"boolean": False}]
 
 
 @pytest.mark.parametrize(
@@ -415,7 +489,7 @@ def test_an_item_is_written_from_the_event_as_stored(db: Database, message: Any)
     with db.engine.connect() as conn:
         assert exports.engagement_rows(conn, account, T0, T0 + HOUR).messages == []
         found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
-        got = export.engagement_lines(conn, account, T0)
+        got = exported(conn, account, T0)
     assert got == avrotext.engagement_lines(account, found)
     check_line(got[0])
 
@@ -427,6 +501,6 @@ def test_the_lines_are_in_the_order_conversations_closed_then_by_id(db: Database
     with db.engine.connect() as conn:
         found = exports.conversations_closed_between(conn, account, T0, T0 + HOUR)
         rows = exports.engagement_rows(conn, account, T0, T0 + HOUR)
-        got = export.engagement_lines(conn, account, T0)
+        got = exported(conn, account, T0)
     assert [r[0] for r in rows.conversations] == ["conv-003", "conv-001", "conv-002"]
     assert got == avrotext.engagement_lines(account, found)

@@ -37,6 +37,7 @@ from sdehub.store import (
     apikeys,
     catalogs,
     conversations,
+    engagementlines,
     events,
     exports,
     history,
@@ -75,6 +76,7 @@ MODULES = (
     widgets,
     identities,
     transcripts,
+    engagementlines,
 )
 NOW = 1_700_000_000_000
 
@@ -145,6 +147,9 @@ READS = {
     "exports.pages_between",
     "exports.conversations_closed_between",
     "exports.engagement_rows",
+    "exports.engagement_rows_of",
+    "exports.closed_between",
+    "engagementlines.between",
     "exports.surveys_submitted_between",
     "exports.agent_sessions_between",
     "exports.exported_hours",
@@ -167,6 +172,8 @@ WRITES = {
     "conversations.take_sequence",
     "conversations.set_chat_state",
     "conversations.close_dialogs",
+    "conversations.close",
+    "engagementlines.keep",
     "identities.consumer_of",
     "accounts.extend_session",
     "accounts.revoke_session",
@@ -417,6 +424,23 @@ def populate(conn: Connection, tenant: Tenant, extra: int) -> None:
                 event={"message": f"from {a}"}, server_ms=NOW + i,
             ),
         )  # fmt: skip
+    # One closed the way the services close them (its Engagement line kept), under a shared id.
+    conversations.add_conversation(
+        conn,
+        conversations.Conversation(
+            account_id=a, conversation_id="conv-closed", consumer_id="consumer-1", state="OPEN",
+            created_ms=NOW, visitor_id=VISIT[0], session_id=VISIT[1],
+        ),
+    )  # fmt: skip
+    conversations.add_message(
+        conn,
+        conversations.Message(
+            account_id=a, conversation_id="conv-closed", sequence=0, dialog_id="conv-closed",
+            participant_id="consumer-1", role="CONSUMER", event_type="ContentEvent",
+            event={"message": f"from {a}"}, server_ms=NOW,
+        ),
+    )  # fmt: skip
+    conversations.close(conn, a, "conv-closed", NOW + 1, "CONSUMER")
     visits.start_visit(
         conn,
         visits.Visit(
@@ -589,6 +613,8 @@ def writes_for(conn: Connection, tenant: Tenant) -> dict[str, Any]:
             conn, a, "conv-1", state="CLOSE", closed_ms=NOW + 60, ttr=a[:16]
         ),
         "conversations.close_dialogs": conversations.close_dialogs(conn, a, "conv-1", NOW + 60),
+        "conversations.close": conversations.close(conn, a, "conv-1", NOW + 60, "AGENT"),
+        "engagementlines.keep": engagementlines.keep(conn, a, "conv-1"),  # kept: no-op
         "identities.consumer_of": [  # an identity the account has, and a new one
             identities.consumer_of(conn, a, "ext", ext, NOW + 60) for ext in ("ext-1", "ext-2")
         ],

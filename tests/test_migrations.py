@@ -351,7 +351,7 @@ def test_conversations_from_before_the_transcript_items_export_as_before(engine:
         closed(conn, "c-old")
         opened(conn, "c-mixed")
         stored(conn, said("c-mixed", "ag", "ASSIGNED_AGENT", "before"), old=True)
-    upgrade(engine, revision)
+    upgrade(engine)  # the export reads the tables of every revision since
     with engine.begin() as conn:
         stored(conn, said("c-mixed", "cons", "CONSUMER", "after"), old=False)
         closed(conn, "c-mixed")
@@ -363,7 +363,7 @@ def test_conversations_from_before_the_transcript_items_export_as_before(engine:
         assert sorted(unstored.scalars()) == ["c-mixed", "c-old"]
         rows = exports.engagement_rows(conn, "a", t0, t0 + 3_600_000)
         found = exports.conversations_closed_between(conn, "a", t0, t0 + 3_600_000)
-        got = export.engagement_lines(conn, "a", t0)
+        got = [line.decode() for line in export.engagement_lines(conn, "a", t0)]
     assert [(m[0], m[1]) for m in rows.messages] == [("c-mixed", 0), ("c-mixed", 1),
                                                      ("c-old", 0), ("c-old", 1)]  # fmt: skip
     assert len(got) == 3 and got == avrotext.engagement_lines("a", found)
@@ -375,3 +375,63 @@ def test_conversations_from_before_the_transcript_items_export_as_before(engine:
     downgrade_to(engine, before)
     with engine.connect() as conn:
         assert not {"transcript_texts", "transcripts_unstored"} & user_tables(conn)
+
+
+def test_lines_kept_at_close_go_down_to_their_messages_and_come_back(engine: Engine) -> None:
+    """Below 0020 no line is kept: the conversations closed then export as before after the
+    upgrade; those closed after have their line kept (and their items removed). Going down lists
+    those in transcripts_unstored (their messages are all kept): every line comes back the
+    same."""
+    from sdehub.dataaccess import export
+    from sdehub.store import conversations as convs
+    from sdehub.store import tables
+
+    revision, before = _revision_of("engagement_lines")
+    t0 = 1_767_225_600_000
+
+    def written(conn: Connection, cid: str, *, keep: bool) -> None:
+        convs.add_conversation(
+            conn,
+            convs.Conversation(
+                account_id="a", conversation_id=cid, consumer_id="cons", state="OPEN",
+                created_ms=t0,
+            ),
+        )  # fmt: skip
+        for n, (pid, role) in enumerate([("cons", "CONSUMER"), ("ag", "ASSIGNED_AGENT")]):
+            convs.add_message(
+                conn,
+                convs.Message(
+                    account_id="a", conversation_id=cid, sequence=n, dialog_id=cid,
+                    participant_id=pid, role=role, event_type="ContentEvent",
+                    event={"type": "ContentEvent", "message": f"{cid} {n}"}, server_ms=t0 + n,
+                ),
+            )  # fmt: skip
+        if keep:
+            convs.close(conn, "a", cid, t0 + 10, "AGENT")
+        else:  # as the store closed it below 0020
+            convs.update_conversation(conn, "a", cid, state="CLOSE", closed_ms=t0 + 10)
+
+    def lines() -> list[bytes]:
+        with engine.connect() as conn:
+            return export.engagement_lines(conn, "a", t0)
+
+    upgrade(engine, before)
+    with engine.begin() as conn:
+        written(conn, "c-before", keep=False)
+    upgrade(engine, revision)
+    with engine.begin() as conn:
+        written(conn, "c-after", keep=True)
+    got = lines()
+    assert len(got) == 2 and b'"c-before 1"' in got[1] and b'"c-after 0"' in got[0]
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(tables.engagement_lines.c.conversation_id))
+        assert list(kept.scalars()) == ["c-after"]
+        items = conn.execute(sa.select(tables.transcript_texts.c.conversation_id).distinct())
+        assert list(items.scalars()) == ["c-before"]
+    downgrade_to(engine, before)
+    with engine.connect() as conn:
+        assert "engagement_lines" not in user_tables(conn)
+        unstored = conn.execute(sa.select(tables.transcripts_unstored.c.conversation_id))
+        assert list(unstored.scalars()) == ["c-after"]
+    upgrade(engine)
+    assert lines() == got

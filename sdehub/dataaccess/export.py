@@ -13,17 +13,18 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess import avrotext, files, sessions
-from sdehub.store import exports
+from sdehub.store import engagementlines, exports
 
 Body = tuple[dict[str, Any], list[int]]
 
 
-def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, list[str]]:
+def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, files.Lines]:
     """The Avro JSON lines of each data type for the hour starting at ``hour_ms``.
 
     WebSession and Engagement, most of the bytes, are written as text (``avrotext``): a
     WebSession line from its SDEs' and pages' items, which the store keeps as they are recorded
-    and the query joins per visit; the other two go through records and the generic encoder."""
+    and the query joins per visit; an Engagement line as the store kept it when its conversation
+    closed (bytes); the other two go through records and the generic encoder."""
     until = hour_ms + files.HOUR_MS
     agent = [
         [sessions.agent_body(s, hour_ms, until)]
@@ -52,12 +53,32 @@ def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[s
     )
 
 
-def engagement_lines(conn: Connection, account_id: str, hour_ms: int) -> list[str]:
-    """The hour's Engagement lines: one per conversation closed in it."""
+def engagement_lines(conn: Connection, account_id: str, hour_ms: int) -> list[bytes]:
+    """The hour's Engagement lines, one per conversation closed in it, as UTF-8 bytes: each as
+    written when it closed (``engagementlines``); those of conversations closed before lines
+    were kept (migration 0020) written now from their rows, as before."""
     until = hour_ms + files.HOUR_MS
-    return avrotext.engagement_lines_from_rows(
-        account_id, exports.engagement_rows(conn, account_id, hour_ms, until)
+    # The conversations first: a conversation's line is written in its close's transaction, so
+    # every one of them closed since lines are kept is among the lines read next.
+    closed = exports.closed_between(conn, account_id, hour_ms, until)
+    kept = engagementlines.between(conn, account_id, hour_ms, until)
+    if len(kept) == len(closed) and all(k[1] == c[1] for k, c in zip(kept, closed, strict=True)):
+        return [k[2] for k in kept]
+    lines = {k[1]: k[2] for k in kept}
+    found = exports.engagement_rows(conn, account_id, hour_ms, until)
+    rows = exports.EngagementRows(
+        [r for r in found.conversations if r[0] not in lines],
+        [r for r in found.agents if r[0] not in lines],
+        [r for r in found.messages if r[0] not in lines],
     )
+    for row, line in zip(
+        rows.conversations, avrotext.engagement_lines_from_rows(account_id, rows), strict=True
+    ):
+        lines[row[0]] = line.encode()
+    # In the file's order; a line of a conversation that closed into the hour after the first
+    # read (only while the hour is open, on PostgreSQL) comes last.
+    ordered = [lines.pop(cid) for _, cid in closed if cid in lines]
+    return ordered + [k[2] for k in kept if k[1] in lines]
 
 
 def encode(kind: str, account_id: str, lines: list[list[Body]]) -> list[str]:

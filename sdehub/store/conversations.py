@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from sdehub.store import transcripts
+from sdehub.store import engagementlines, transcripts
 from sdehub.store.sql import RowSql, Sql, TableSql, one, rows, run
 from sdehub.store.tables import consumers, conversations, dialogs, messages, participants
 
@@ -280,6 +280,19 @@ def update_conversation(
     params = CONVERSATIONS.encode(values)
     params.update(w_account_id=account_id, w_conversation_id=conversation_id)
     run(conn, sql, params)
+
+
+def close(
+    conn: Connection, account_id: str, conversation_id: str, closed_ms: int, reason: str
+) -> None:
+    """Close the conversation and its open dialogs, and write its Data Access Engagement line
+    (``engagementlines.keep``): a closed conversation takes no more messages, participants or
+    changes (the services refuse them), so its line is final."""
+    update_conversation(
+        conn, account_id, conversation_id, state="CLOSE", closed_ms=closed_ms, close_reason=reason
+    )
+    close_dialogs(conn, account_id, conversation_id, closed_ms)
+    engagementlines.keep(conn, account_id, conversation_id)
 
 
 def next_sequence(conn: Connection, account_id: str, conversation_id: str) -> int:

@@ -229,19 +229,30 @@ _CLOSED_CONVERSATIONS = _CONVERSATIONS.select(
 )
 
 
-def _of_closed(table: TableSql, order: str, columns: str | None = None, where: str = "") -> Sql:
-    """Rows of ``table`` belonging to the conversations closed in the range: the conversations
-    are the outer loop (CROSS JOIN keeps SQLite from driving the join from the other table, all
-    of whose rows in the account it would then read)."""
+# Which conversations an Engagement read is of: those closed in the range (the hour's file), or
+# one (its line, written when it closes: ``engagementlines.keep``).
+_IN_RANGE = "c.account_id = :account_id AND c.closed_ms >= :since_ms AND c.closed_ms < :until_ms"
+_ONE = "c.account_id = :account_id AND c.conversation_id = :conversation_id"
+
+
+def _of_closed(
+    table: TableSql,
+    order: str,
+    columns: str | None = None,
+    where: str = "",
+    of: str = _IN_RANGE,
+) -> Sql:
+    """Rows of ``table`` belonging to the conversations closed in the range (or ``of`` others):
+    the conversations are the outer loop (CROSS JOIN keeps SQLite from driving the join from the
+    other table, all of whose rows in the account it would then read)."""
     if columns is None:
         columns = ", ".join(
             f"{{text:t.{c}}}" if c in table.json else f"t.{c}" for c in table.columns
         )
     return Sql(
-        f"SELECT {columns} FROM conversations c CROSS JOIN {table.name} t"
-        " WHERE c.account_id = :account_id AND c.closed_ms >= :since_ms"
-        " AND c.closed_ms < :until_ms AND t.account_id = :account_id"
-        f" AND t.conversation_id = c.conversation_id{where} ORDER BY {order}"
+        f"SELECT {columns} FROM conversations c CROSS JOIN {table.name} t WHERE {of}"
+        f" AND t.account_id = :account_id AND t.conversation_id = c.conversation_id{where}"
+        f" ORDER BY {order}"
     )
 
 
@@ -250,9 +261,10 @@ _CLOSED_PARTICIPANTS = _of_closed(
 )
 _CLOSED_MESSAGES = _of_closed(_MESSAGES, "c.closed_ms, c.conversation_id, t.sequence")
 
-# The export's own reads of the same rows: only the columns an Engagement line takes, only the
-# agents and the transcript's messages, flags instead of the role and kind texts, NULL for a
-# dialog that is the conversation itself (each a string object fewer per row, in Python).
+# The export's own reads of the same rows (since migration 0020 only for the conversations closed
+# before it, and for one conversation as it closes): only the columns an Engagement line takes,
+# only the agents and the transcript's messages, flags instead of the role and kind texts, NULL
+# for a dialog that is the conversation itself (each a string object fewer per row, in Python).
 # The transcript is the conversation's items as stored with its messages (``transcript_texts``),
 # joined by the query: a subquery per conversation reading its key's range, in sequence order
 # (SQLite's group_concat joins in the order it reads; a test checks the plan). Only the
@@ -263,46 +275,61 @@ _ITEMS_OF = (
     " FROM transcript_texts t WHERE t.account_id = :account_id"
     " AND t.conversation_id = c.conversation_id"
 )
+# The hour's conversations in the file's order (the index's: no sort), to tell those with a
+# line kept when they closed (``engagementlines``) from those closed before lines were kept.
+_CLOSED_IDS = Sql(
+    "SELECT c.closed_ms, c.conversation_id FROM conversations c"
+    f" WHERE {_IN_RANGE} ORDER BY c.closed_ms, c.conversation_id"
+)
 # SQLite's rows are ordered in Python (by time closed, then id: its BINARY collation is Python's
 # order of str): its ORDER BY sorted the rows with their transcripts in them, 0.7 ms of 15 for the
 # bench's hour. PostgreSQL orders them by its collation, as the other reads do.
-_ENGAGEMENT_CONVERSATIONS = {
-    dialect: Sql(
-        "SELECT c.conversation_id, c.consumer_id, c.created_ms, c.closed_ms, c.close_reason,"
-        " c.skill_id, c.campaign_id, c.engagement_id, c.visitor_id, c.session_id,"
-        f" c.channel_type, (SELECT {concat}{_ITEMS_OF}),"
-        f" EXISTS (SELECT 1{_ITEMS_OF} AND t.consumer) FROM conversations c"
-        " WHERE c.account_id = :account_id AND c.closed_ms >= :since_ms"
-        f" AND c.closed_ms < :until_ms{order}"
-    )
-    for dialect, concat, order in (
-        ("sqlite", "group_concat(t.avro, ',')", ""),
-        (
-            "postgresql",
-            "string_agg(t.avro, ',' ORDER BY t.sequence)",
-            " ORDER BY c.closed_ms, c.conversation_id",
-        ),
-    )
-}
 _CLOSED_THEN_ID = itemgetter(3, 0)
-_ENGAGEMENT_AGENTS = _of_closed(
-    _PARTICIPANTS,
-    "c.closed_ms, c.conversation_id, t.joined_ms, t.participant_id, t.role",
-    "t.conversation_id, t.participant_id, t.joined_ms",
-    f" AND t.role IN {_AGENTS}",
-)
-_ENGAGEMENT_MESSAGES = Sql(
-    "SELECT t.conversation_id, t.sequence,"
-    " CASE WHEN t.dialog_id = t.conversation_id THEN NULL ELSE t.dialog_id END,"
-    f" t.participant_id, t.role IN {_AGENTS}, t.event_type = 'ContentEvent', {{text:t.event}},"
-    " t.server_ms FROM conversations c CROSS JOIN transcripts_unstored u CROSS JOIN messages t"
-    " WHERE c.account_id = :account_id AND c.closed_ms >= :since_ms"
-    " AND c.closed_ms < :until_ms AND u.account_id = :account_id"
-    " AND u.conversation_id = c.conversation_id AND t.account_id = :account_id"
-    " AND t.conversation_id = c.conversation_id"
-    " AND t.event_type IN ('ContentEvent', 'RichContentEvent')"
-    " ORDER BY c.closed_ms, c.conversation_id, t.sequence"
-)
+
+
+def _engagement_sql(of: str) -> tuple[dict[str, Sql], Sql, Sql]:
+    """The three reads of the Engagement lines of the conversations ``of`` (a condition on
+    ``c``): the conversations with their stored transcript items joined, their agents, and the
+    transcript messages of those stored before the items were kept."""
+    conversations = {
+        dialect: Sql(
+            "SELECT c.conversation_id, c.consumer_id, c.created_ms, c.closed_ms, c.close_reason,"
+            " c.skill_id, c.campaign_id, c.engagement_id, c.visitor_id, c.session_id,"
+            f" c.channel_type, (SELECT {concat}{_ITEMS_OF}),"
+            f" EXISTS (SELECT 1{_ITEMS_OF} AND t.consumer) FROM conversations c WHERE {of}{order}"
+        )
+        for dialect, concat, order in (
+            ("sqlite", "group_concat(t.avro, ',')", ""),
+            (
+                "postgresql",
+                "string_agg(t.avro, ',' ORDER BY t.sequence)",
+                " ORDER BY c.closed_ms, c.conversation_id",
+            ),
+        )
+    }
+    agents = _of_closed(
+        _PARTICIPANTS,
+        "c.closed_ms, c.conversation_id, t.joined_ms, t.participant_id, t.role",
+        "t.conversation_id, t.participant_id, t.joined_ms",
+        f" AND t.role IN {_AGENTS}",
+        of,
+    )
+    messages = Sql(
+        "SELECT t.conversation_id, t.sequence,"
+        " CASE WHEN t.dialog_id = t.conversation_id THEN NULL ELSE t.dialog_id END,"
+        f" t.participant_id, t.role IN {_AGENTS}, t.event_type = 'ContentEvent',"
+        " {text:t.event}, t.server_ms"
+        " FROM conversations c CROSS JOIN transcripts_unstored u CROSS JOIN messages t"
+        f" WHERE {of} AND u.account_id = :account_id AND u.conversation_id = c.conversation_id"
+        " AND t.account_id = :account_id AND t.conversation_id = c.conversation_id"
+        " AND t.event_type IN ('ContentEvent', 'RichContentEvent')"
+        " ORDER BY c.closed_ms, c.conversation_id, t.sequence"
+    )
+    return conversations, agents, messages
+
+
+_ENGAGEMENT_CONVERSATIONS, _ENGAGEMENT_AGENTS, _ENGAGEMENT_MESSAGES = _engagement_sql(_IN_RANGE)
+_ENGAGEMENT_OF_ONE = _engagement_sql(_ONE)
 
 
 def conversations_closed_between(
@@ -367,6 +394,24 @@ def engagement_rows(
         rows(conn, _ENGAGEMENT_AGENTS, params),
         rows(conn, _ENGAGEMENT_MESSAGES, params),
     )
+
+
+def engagement_rows_of(conn: Connection, account_id: str, conversation_id: str) -> EngagementRows:
+    """:func:`engagement_rows` of one conversation (none if it does not exist)."""
+    params = {"account_id": account_id, "conversation_id": conversation_id}
+    conversations, agents, messages = _ENGAGEMENT_OF_ONE
+    return EngagementRows(
+        rows(conn, conversations[conn.dialect.name], params),
+        rows(conn, agents, params),
+        rows(conn, messages, params),
+    )
+
+
+def closed_between(conn: Connection, account_id: str, since_ms: int, until_ms: int) -> list[Any]:
+    """``(closed_ms, conversation_id)`` of the conversations closed in ``[since_ms, until_ms)``,
+    in the order of the Engagement file (from ``ix_conversations_closed`` alone)."""
+    params = {"account_id": account_id, "since_ms": since_ms, "until_ms": until_ms}
+    return rows(conn, _CLOSED_IDS, params)
 
 
 def surveys_submitted_between(

@@ -36,6 +36,7 @@ from sdehub.store.tables.conversations import (
     transfers,
 )
 from sdehub.store.tables.exports import (
+    engagement_lines,
     export_runs,
     goal_avro_texts,
     page_avro_texts,
@@ -81,6 +82,7 @@ __all__ = [
     "consumers",
     "conversations",
     "dialogs",
+    "engagement_lines",
     "export_runs",
     "goal_avro_texts",
     "goal_events",

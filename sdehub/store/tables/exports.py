@@ -112,6 +112,23 @@ transcript_texts = sa.Table(
 )
 
 
+# A closed conversation's Data Access Engagement line, written when it closes
+# (``engagementlines.keep``: a closed conversation takes no more messages, participants or
+# changes, so its line is final then), keyed by the time it closed: an hour's file is one range
+# of this table, in the file's order, read as it lies (docs/benchmarks.md, "Export"). The line
+# holds the conversation's transcript, whose items (``transcript_texts``) are removed then.
+# WITHOUT ROWID on SQLite: the key is the row (its text, a few kB, continues on overflow pages).
+engagement_lines = sa.Table(
+    "engagement_lines",
+    metadata,
+    account_column(),
+    sa.Column("closed_ms", Ms, nullable=False),
+    sa.Column("conversation_id", Id, nullable=False),
+    sa.Column("line", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "closed_ms", "conversation_id"),
+    sqlite_with_rowid=False,
+)
+
 # The conversations that had messages when ``transcript_texts`` was created (migration 0018):
 # their earlier messages have no item there, so the export writes their transcripts from the
 # messages, as it did before.
