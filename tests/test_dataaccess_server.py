@@ -53,6 +53,14 @@ def test_a_loader_downloads_the_closed_hour(server: LiveServer) -> None:
         r = http.post(
             f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send", params={"v": "3"},
             headers={"Authorization": app, "X-LP-ON-BEHALF": jws},
+            json={"kind": "req", "id": "3", "type": "ms.PublishEvent",
+                  "body": {"dialogId": conv, "event": {
+                      "type": "ContentEvent", "contentType": "text/plain", "message": "hi é"}}},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        r = http.post(
+            f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send", params={"v": "3"},
+            headers={"Authorization": app, "X-LP-ON-BEHALF": jws},
             json={"kind": "req", "id": "3", "type": "cm.UpdateConversationField",
                   "body": {"conversationId": conv, "conversationField": {
                       "field": "ConversationStateField", "conversationState": "CLOSE"}}},
@@ -82,6 +90,10 @@ def test_a_loader_downloads_the_closed_hour(server: LiveServer) -> None:
         ((name, body),) = found["engagement"]
         conversation = body["engagements"]["array"][0]["com.liveperson.dataaccess.Conversation"]
         assert conversation["conversationId"] == {"string": conv}
+        # Its line was kept as it closed, the consumer's message in it.
+        (line,) = conversation["transcripts"]["array"]
+        assert line["text"] == {"string": "hi é"} and line["type"] == {"string": "0"}
+        assert conversation["isInteractive"] == {"boolean": True}
         ((name, body),) = found["agentActivity"]
         assert body["agentSessionsData"]["array"][0]["agentLoginname"] == {"string": "loader"}
         assert found["survey"] == found["webSession"] == []
