@@ -60,11 +60,16 @@ def previous_lines(conn: sa.Connection, account_id: str, hour_ms: int) -> list[s
     )
 
 
+def web_text(conn: sa.Connection, account_id: str, hour_ms: int) -> list[str]:
+    """The export's WebSession lines (UTF-8 bytes, as the file holds them) as text."""
+    return [line.decode() for line in export.web_session_lines(conn, account_id, hour_ms)]
+
+
 def lines(db: Database, account_id: str, hour_ms: int = T0) -> tuple[list[str], list[str]]:
     """The hour's WebSession lines, now and as before."""
     with db.engine.connect() as conn:
         return (
-            export.web_session_lines(conn, account_id, hour_ms),
+            web_text(conn, account_id, hour_ms),
             previous_lines(conn, account_id, hour_ms),
         )
 
@@ -132,7 +137,7 @@ def test_stored_items_give_the_lines_the_rows_gave(
 
     db.write_sync(lambda conn: _store_items(conn, account, sdes, pages, goals, moved))
     with db.engine.connect() as conn:
-        got = export.web_session_lines(conn, account, T0)
+        got = web_text(conn, account, T0)
     assert got == avrotext.web_session_lines(account, sdes, pages, goals)
     for line in got:
         check_line(line)
@@ -290,7 +295,7 @@ def test_the_migration_gives_stored_rows_their_items(db_url: str, tmp_path: Any)
             count = sa.select(sa.func.count()).select_from(tables.sde_avro_texts)
             assert conn.execute(count).scalar() == 5  # the SDEs of visits, in two hours
             for hour in (T0, T0 + HOUR):
-                now = export.web_session_lines(conn, "acc-1", hour)
+                now = web_text(conn, "acc-1", hour)
                 assert now == previous_lines(conn, "acc-1", hour)
                 for line in now:
                     check_line(line)

@@ -16,10 +16,20 @@ from sdehub.dataaccess import avrotext, files, sessions
 from sdehub.store import exports
 
 Body = tuple[dict[str, Any], list[int]]
+Lines = list[str] | list[bytes]
 
 
 def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, list[str]]:
-    """The Avro JSON lines of each data type for the hour starting at ``hour_ms``.
+    """The Avro JSON lines of each data type for the hour starting at ``hour_ms``, as text."""
+    return {
+        kind: [line.decode() if isinstance(line, bytes) else line for line in lines]
+        for kind, lines in _hour_files(conn, account_id, hour_ms).items()
+    }
+
+
+def _hour_files(conn: Connection, account_id: str, hour_ms: int) -> dict[str, Lines]:
+    """The lines of each data type's file for the hour starting at ``hour_ms``: WebSession's as
+    UTF-8 bytes (its queries give the items' bytes), the others as text.
 
     WebSession and Engagement, most of the bytes, are written as text (``avrotext``): a
     WebSession line from its SDEs' and pages' items, which the store keeps as they are recorded
@@ -41,9 +51,9 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, lis
     }
 
 
-def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[str]:
-    """The hour's WebSession lines: its visits' SDE, page and goal items as the store keeps
-    them, joined per visit by the queries."""
+def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[bytes]:
+    """The hour's WebSession lines as UTF-8 bytes (what the file holds): its visits' SDE, page
+    and goal items as the store keeps them, joined per visit by the queries."""
     return avrotext.web_session_lines_from_texts(
         account_id,
         exports.web_sde_texts(conn, account_id, hour_ms),
@@ -70,7 +80,7 @@ def export_hour(conn: Connection, account_id: str, hour_ms: int, root: Path) -> 
     if hour_ms % files.HOUR_MS:
         raise ValueError(f"{hour_ms} is not the start of an hour")
     written = []
-    for kind, lines in hour_lines(conn, account_id, hour_ms).items():
+    for kind, lines in _hour_files(conn, account_id, hour_ms).items():
         path = files.folder(root, account_id, kind) / files.file_name(kind, hour_ms)
         files.write_atomic(path, files.gzip_lines(lines))
         written.append(path)
