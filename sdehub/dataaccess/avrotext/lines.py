@@ -3,7 +3,7 @@ starts with (the Engagement lines' too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -105,7 +105,6 @@ class VisitText(NamedTuple):
     last_ms: int | None
 
 
-_EMPTY: Final = (None, None, b"", None, None)  # no items of the kind: its text and times
 _ATTRS_BYTES: Final = (_ATTRS[0].encode(), _ATTRS[1].encode())
 _PAGES_BYTES: Final = (_PAGES[0].encode(), b"," + _PAGES[0].encode(), _PAGES[1].encode())
 _GOALS_BYTES: Final = (_GOALS[0].encode(), b"," + _GOALS[0].encode(), _GOALS[1].encode())
@@ -126,8 +125,42 @@ def web_session_lines_from_texts(
     SDE, page and goal.
 
     As UTF-8 bytes, what the file holds: the queries hand the items over as bytes, so an hour's
-    text (12 MB) is neither decoded by the driver nor encoded again for gzip. The three kinds
-    are written out one by one (no loop over them): this runs once per visit of the hour."""
+    text (12 MB) is neither decoded by the driver nor encoded again for gzip."""
+    return [b"".join(line) for line in _pieces(account_id, sde_texts, page_texts, goal_texts)]
+
+
+def web_session_text_from_texts(
+    account_id: str,
+    sde_texts: Iterable[VisitText],
+    page_texts: Iterable[VisitText],
+    goal_texts: Iterable[VisitText],
+    lines: int,
+) -> Iterator[bytes]:
+    """The same lines as the file's text, each ending in a newline, ``lines`` at a time: each
+    piece of text is copied once, into its chunk (joining each line first, then the chunk's
+    lines, copied the hour's 12 MB twice)."""
+    chunk: list[bytes] = []
+    count = 0
+    for line in _pieces(account_id, sde_texts, page_texts, goal_texts):
+        chunk += line
+        chunk.append(b"\n")
+        count += 1
+        if count == lines:
+            yield b"".join(chunk)
+            chunk = []
+            count = 0
+    if chunk:
+        yield b"".join(chunk)
+
+
+def _pieces(
+    account_id: str,
+    sde_texts: Iterable[VisitText],
+    page_texts: Iterable[VisitText],
+    goal_texts: Iterable[VisitText],
+) -> Iterator[list[bytes]]:
+    """Each WebSession line's pieces. The three kinds are written out one by one (no loop over
+    them): this runs once per visit of the hour."""
     sdes = {(v[0], v[1]): v for v in sde_texts}
     pages = {(v[0], v[1]): v for v in page_texts}
     goals = {(v[0], v[1]): v for v in goal_texts}
@@ -139,7 +172,6 @@ def web_session_lines_from_texts(
     visits = sdes.keys() | pages.keys() | goals.keys()
     # Most visits of an hour have SDEs, which the query gives in order: sorting them then takes
     # one pass, where sorting the set of every kind's visits shuffles them first.
-    lines = []
     for visit in sorted(sdes if len(visits) == len(sdes) else visits):
         head = header(*visit).encode()
         line = [start, b""]  # the span goes second, once the times are known
@@ -164,8 +196,7 @@ def web_session_lines_from_texts(
             line[1] = _SPAN % (first, last)
         else:
             line[1] = span([first, last]).encode()
-        lines.append(b"".join(line))
-    return lines
+        yield line
 
 
 def _earlier(first: Any, at: Any) -> Any:
