@@ -13,8 +13,9 @@ per page view, ``catalogs.add_goal_event`` per goal); then, as the exporter does
 hour has closed, its SDEs' items are moved into the order the export reads them
 (``exports.cluster_sde_texts``, a write: its CPU time is printed, not part of the ratio), and
 the WAL is checkpointed. What is timed is the
-whole path from that database to the gzip file's bytes: the export's queries, the lines
-(``sdehub.dataaccess.export.web_session_lines``) and gzip (``files.gzip_lines``). The previous
+whole path from that database to the gzip file's bytes, as ``export_hour`` writes it
+(``sdehub.dataaccess.export.web_session_file``): the export's queries (the items as UTF-8
+bytes), the lines' text and gzip (``files.gzip_text``). The previous
 method (rows from ``exports.sdes_between`` / ``pages_between``, every SDE and page written in
 Python by ``avrotext.web_session_lines``) is timed beside it, and the two files are checked to be
 the same bytes.
@@ -487,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def web_file() -> bytes:
             with db.engine.connect() as conn:
-                return files.gzip_lines(export.web_session_lines(conn, ACCOUNT, HOUR_MS))
+                return export.web_session_file(conn, ACCOUNT, HOUR_MS)
 
         def previous_file() -> bytes:
             with db.engine.connect() as conn:

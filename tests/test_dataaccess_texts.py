@@ -5,6 +5,7 @@ store's own writes, and for rows stored before the migration that added the item
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -60,11 +61,20 @@ def previous_lines(conn: sa.Connection, account_id: str, hour_ms: int) -> list[s
     )
 
 
+def web_text(conn: sa.Connection, account_id: str, hour_ms: int) -> list[str]:
+    """The export's WebSession lines (UTF-8 bytes, as the file holds them) as text; the file
+    ``export_hour`` writes (its text written straight into gzip's chunks) holds them."""
+    found = export.web_session_lines(conn, account_id, hour_ms)
+    text = gzip.decompress(export.web_session_file(conn, account_id, hour_ms))
+    assert text == b"".join(line + b"\n" for line in found)
+    return [line.decode() for line in found]
+
+
 def lines(db: Database, account_id: str, hour_ms: int = T0) -> tuple[list[str], list[str]]:
     """The hour's WebSession lines, now and as before."""
     with db.engine.connect() as conn:
         return (
-            export.web_session_lines(conn, account_id, hour_ms),
+            web_text(conn, account_id, hour_ms),
             previous_lines(conn, account_id, hour_ms),
         )
 
@@ -132,7 +142,7 @@ def test_stored_items_give_the_lines_the_rows_gave(
 
     db.write_sync(lambda conn: _store_items(conn, account, sdes, pages, goals, moved))
     with db.engine.connect() as conn:
-        got = export.web_session_lines(conn, account, T0)
+        got = web_text(conn, account, T0)
     assert got == avrotext.web_session_lines(account, sdes, pages, goals)
     for line in got:
         check_line(line)
@@ -290,7 +300,7 @@ def test_the_migration_gives_stored_rows_their_items(db_url: str, tmp_path: Any)
             count = sa.select(sa.func.count()).select_from(tables.sde_avro_texts)
             assert conn.execute(count).scalar() == 5  # the SDEs of visits, in two hours
             for hour in (T0, T0 + HOUR):
-                now = export.web_session_lines(conn, "acc-1", hour)
+                now = web_text(conn, "acc-1", hour)
                 assert now == previous_lines(conn, "acc-1", hour)
                 for line in now:
                     check_line(line)
@@ -348,3 +358,19 @@ def _write_old_rows(conn: sa.Connection) -> None:
                 details=None if n else {"topic": "t", "revision": 2},
             )
         )  # fmt: skip
+
+
+def test_the_file_text_in_chunks_is_the_lines() -> None:
+    """``web_session_text_from_texts`` writes the lines' pieces straight into chunks of
+    ``lines`` lines: whatever the chunk's size, the text is the lines, each with its newline."""
+    item = b'{"timestamp":{"long":1},"data":null}'
+    sdes = [avrotext.VisitText(f"v{n}", "s", item if n % 3 else None, n, n + 1) for n in range(5)]
+    pages = [avrotext.VisitText("v1", "s", item, 7, 9), avrotext.VisitText("v9", "s", item, 0, 0)]
+    goals = [avrotext.VisitText("v0", "s", item, 2, 2)]
+    found = avrotext.web_session_lines_from_texts("acc-1", sdes, pages, goals)
+    assert len(found) == 6
+    for size in (1, 2, 4, 6, 7):
+        chunks = list(avrotext.web_session_text_from_texts("acc-1", sdes, pages, goals, size))
+        assert len(chunks) == -(-6 // size)
+        assert b"".join(chunks) == b"".join(line + b"\n" for line in found)
+    assert gzip.decompress(files.gzip_text([])) == b""

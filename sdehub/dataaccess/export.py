@@ -13,18 +13,29 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from sdehub.dataaccess import avrotext, files, sessions
+from sdehub.dataaccess.avrotext import VisitText
 from sdehub.store import engagementlines, exports
 
 Body = tuple[dict[str, Any], list[int]]
 
 
-def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, files.Lines]:
-    """The Avro JSON lines of each data type for the hour starting at ``hour_ms``.
+def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, list[str]]:
+    """The Avro JSON lines of each data type for the hour starting at ``hour_ms``, as text.
 
     WebSession and Engagement, most of the bytes, are written as text (``avrotext``): a
     WebSession line from its SDEs' and pages' items, which the store keeps as they are recorded
     and the query joins per visit; an Engagement line as the store kept it when its conversation
-    closed (bytes); the other two go through records and the generic encoder."""
+    closed; the other two go through records and the generic encoder."""
+    found = _other_lines(conn, account_id, hour_ms)
+    found["WebSession"] = web_session_lines(conn, account_id, hour_ms)
+    return {
+        kind: [line.decode() if isinstance(line, bytes) else line for line in found[kind]]
+        for kind in files.KINDS
+    }
+
+
+def _other_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, files.Lines]:
+    """The lines of the hour's files but WebSession's (Engagement's as bytes)."""
     until = hour_ms + files.HOUR_MS
     agent = [
         [sessions.agent_body(s, hour_ms, until)]
@@ -36,20 +47,35 @@ def hour_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, fil
     ]
     return {
         "AgentActivity": encode("AgentActivity", account_id, agent),
-        "WebSession": web_session_lines(conn, account_id, hour_ms),
         "Engagement": engagement_lines(conn, account_id, hour_ms),
         "Survey": encode("Survey", account_id, surveys),
     }
 
 
-def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[str]:
-    """The hour's WebSession lines: its visits' SDE, page and goal items as the store keeps
-    them, joined per visit by the queries."""
-    return avrotext.web_session_lines_from_texts(
-        account_id,
+Texts = list[VisitText]
+
+
+def _web_texts(conn: Connection, account_id: str, hour_ms: int) -> tuple[Texts, Texts, Texts]:
+    """The hour's visits' SDE, page and goal items as the store keeps them, joined per visit by
+    the queries."""
+    return (
         exports.web_sde_texts(conn, account_id, hour_ms),
         exports.web_page_texts(conn, account_id, hour_ms),
         exports.web_goal_texts(conn, account_id, hour_ms),
+    )
+
+
+def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[bytes]:
+    """The hour's WebSession lines as UTF-8 bytes (what the file holds)."""
+    return avrotext.web_session_lines_from_texts(account_id, *_web_texts(conn, account_id, hour_ms))
+
+
+def web_session_file(conn: Connection, account_id: str, hour_ms: int) -> bytes:
+    """The hour's WebSession file: :func:`web_session_lines` gzipped, the lines' text written
+    straight into the chunks gzip takes."""
+    sdes, pages, goals = _web_texts(conn, account_id, hour_ms)
+    return files.gzip_text(
+        avrotext.web_session_text_from_texts(account_id, sdes, pages, goals, files.GZIP_CHUNK)
     )
 
 
@@ -90,9 +116,14 @@ def export_hour(conn: Connection, account_id: str, hour_ms: int, root: Path) -> 
     """Write (or rewrite, atomically) the hour's four files; return their paths."""
     if hour_ms % files.HOUR_MS:
         raise ValueError(f"{hour_ms} is not the start of an hour")
+    found = _other_lines(conn, account_id, hour_ms)
     written = []
-    for kind, lines in hour_lines(conn, account_id, hour_ms).items():
+    for kind in files.KINDS:
+        if kind == "WebSession":
+            data = web_session_file(conn, account_id, hour_ms)
+        else:
+            data = files.gzip_lines(found[kind])
         path = files.folder(root, account_id, kind) / files.file_name(kind, hour_ms)
-        files.write_atomic(path, files.gzip_lines(lines))
+        files.write_atomic(path, data)
         written.append(path)
     return written

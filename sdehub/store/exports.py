@@ -76,50 +76,36 @@ def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int
 # last time of those. PostgreSQL orders the aggregate as told. SQLite 3.40 has no ORDER BY in
 # group_concat; it concatenates in the order it reads, which is the primary key's here (the
 # hour's rows, visit by visit, each in the order wanted): it reads the key's range and groups as
-# it passes, with no sort (a test checks the plan).
+# it passes, with no sort (a test checks the plan). The items come back as UTF-8 bytes, as the
+# file holds them: the driver does not decode an hour's text (12 MB) for the export to encode it
+# again.
 _AGGREGATE = (
     "SELECT visitor_id, session_id, {concat}, MIN({at}), MAX({at}) FROM {table}"
     " WHERE account_id = :account_id AND hour_ms = :hour_ms GROUP BY visitor_id, session_id"
 )
 _OF_HOUR = " WHERE account_id = :account_id AND hour_ms = :hour_ms"
 _SDE_AT = "CASE WHEN avro IS NOT NULL THEN server_ms END"
-WEB_SDE_TEXTS = {
-    "sqlite": Sql(
-        _AGGREGATE.format(concat="group_concat(avro, ',')", at=_SDE_AT, table="sde_avro_texts")
-    ),
-    "postgresql": Sql(
-        _AGGREGATE.format(
-            concat="string_agg(avro, ',' ORDER BY seq)", at=_SDE_AT, table="sde_avro_texts"
-        )
-    ),
-}
-WEB_PAGE_TEXTS = {
-    "sqlite": Sql(
-        _AGGREGATE.format(concat="group_concat(avro, ',')", at="first_ms", table="page_avro_texts")
-    ),
-    "postgresql": Sql(
-        _AGGREGATE.format(
-            concat="string_agg(avro, ',' ORDER BY first_ms, page_id)",
-            at="first_ms",
-            table="page_avro_texts",
-        )
-    ),
-}
 
-WEB_GOAL_TEXTS = {
-    "sqlite": Sql(
-        _AGGREGATE.format(
-            concat="group_concat(avro, ',')", at="reached_ms", table="goal_avro_texts"
-        )
-    ),
-    "postgresql": Sql(
-        _AGGREGATE.format(
-            concat="string_agg(avro, ',' ORDER BY reached_ms, id)",
-            at="reached_ms",
-            table="goal_avro_texts",
-        )
-    ),
-}
+
+def _visit_texts(table: str, at: str, order: str) -> dict[str, Sql]:
+    """The query of one item table, per dialect (``order``: PostgreSQL's of a visit's items)."""
+    return {
+        "sqlite": Sql(
+            _AGGREGATE.format(concat="CAST(group_concat(avro, ',') AS BLOB)", at=at, table=table)
+        ),
+        "postgresql": Sql(
+            _AGGREGATE.format(
+                concat=f"convert_to(string_agg(avro, ',' ORDER BY {order}), 'UTF8')",
+                at=at,
+                table=table,
+            )
+        ),
+    }
+
+
+WEB_SDE_TEXTS = _visit_texts("sde_avro_texts", _SDE_AT, "seq")
+WEB_PAGE_TEXTS = _visit_texts("page_avro_texts", "first_ms", "first_ms, page_id")
+WEB_GOAL_TEXTS = _visit_texts("goal_avro_texts", "reached_ms", "reached_ms, id")
 
 
 _ITEM_ROWS = "SELECT seq, visitor_id, session_id, server_ms, avro FROM {table}" + _OF_HOUR
@@ -145,8 +131,8 @@ def cluster_sde_texts(conn: Connection, account_id: str, before_ms: int) -> None
 
 def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
     """Per visit with SDEs in the hour starting at ``hour_ms``: ``(visitor_id, session_id,
-    items, first_ms, last_ms)``, the items of the SDEs Data Access carries in log order (None
-    if it carries none of the visit's).
+    items, first_ms, last_ms)``, the items of the SDEs Data Access carries in log order, as UTF-8
+    bytes (None if it carries none of the visit's).
 
     The query joins them when the hour's items have all been moved to ``sde_avro_texts``
     (:func:`cluster_sde_texts`, which the exporter runs first); otherwise (an hour not closed,
@@ -168,7 +154,7 @@ def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
         (
             v,
             s,
-            ",".join(items) if items else None,
+            ",".join(items).encode() if items else None,
             min(times, default=None),
             max(times, default=None),
         )

@@ -23,6 +23,7 @@ from sdehub.dataaccess.avrotext.lines import (
     VisitText,
     web_session_lines,
     web_session_lines_from_texts,
+    web_session_text_from_texts,
 )
 from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.dataaccess.avrotext.sdes import attribute
@@ -35,4 +36,5 @@ __all__ = [
     "page_item",
     "web_session_lines",
     "web_session_lines_from_texts",
+    "web_session_text_from_texts",
 ]

@@ -3,7 +3,7 @@ starts with (the Engagement lines' too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -95,14 +95,22 @@ def web_session_lines(
 
 class VisitText(NamedTuple):
     """One visit's part of an hour, as the export's queries aggregate it: the items' text joined
-    with commas (None when the visit has no item of the kind, as an SDE Data Access does not
-    carry) and their first and last times."""
+    with commas, as UTF-8 bytes (None when the visit has no item of the kind, as an SDE Data
+    Access does not carry), and their first and last times."""
 
     visitor_id: str
     session_id: str
-    items: str | None
+    items: bytes | None
     first_ms: int | None
     last_ms: int | None
+
+
+_ATTRS_BYTES: Final = (_ATTRS[0].encode(), _ATTRS[1].encode())
+_PAGES_BYTES: Final = (_PAGES[0].encode(), b"," + _PAGES[0].encode(), _PAGES[1].encode())
+_GOALS_BYTES: Final = (_GOALS[0].encode(), b"," + _GOALS[0].encode(), _GOALS[1].encode())
+_BYTES_CLOSING: Final = _CLOSING.encode()
+_LINE_END: Final = b"]}}"
+_SPAN: Final = b',"startTime":{"long":%d},"endTime":{"long":%d}}},"recordCollection":{"array":['
 
 
 def web_session_lines_from_texts(
@@ -110,47 +118,93 @@ def web_session_lines_from_texts(
     sde_texts: Iterable[VisitText],
     page_texts: Iterable[VisitText],
     goal_texts: Iterable[VisitText],
-) -> list[str]:
+) -> list[bytes]:
     """The WebSession lines from the stored items, joined per visit by the export's queries
     (``sdehub.store.exports.web_sde_texts``...): the text :func:`web_session_lines` writes from
     the rows, to the byte, with a few pieces per visit left to Python instead of one or more per
-    SDE, page and goal."""
-    kinds = [
-        (_ATTRS, {(v[0], v[1]): v for v in sde_texts}),
-        (_PAGES, {(v[0], v[1]): v for v in page_texts}),
-        (_GOALS, {(v[0], v[1]): v for v in goal_texts}),
-    ]
-    start = line_start("WebSession", account_id)
-    lines = []
-    for visit in sorted({visit for _, found in kinds for visit in found}):
-        head = header(*visit)
-        line = [start, ""]  # the span goes second, once the times are known
-        piece = line.append
+    SDE, page and goal.
+
+    As UTF-8 bytes, what the file holds: the queries hand the items over as bytes, so an hour's
+    text (12 MB) is neither decoded by the driver nor encoded again for gzip."""
+    return [b"".join(line) for line in _pieces(account_id, sde_texts, page_texts, goal_texts)]
+
+
+def web_session_text_from_texts(
+    account_id: str,
+    sde_texts: Iterable[VisitText],
+    page_texts: Iterable[VisitText],
+    goal_texts: Iterable[VisitText],
+    lines: int,
+) -> Iterator[bytes]:
+    """The same lines as the file's text, each ending in a newline, ``lines`` at a time: each
+    piece of text is copied once, into its chunk (joining each line first, then the chunk's
+    lines, copied the hour's 12 MB twice)."""
+    chunk: list[bytes] = []
+    count = 0
+    for line in _pieces(account_id, sde_texts, page_texts, goal_texts):
+        chunk += line
+        chunk.append(b"\n")
+        count += 1
+        if count == lines:
+            yield b"".join(chunk)
+            chunk = []
+            count = 0
+    if chunk:
+        yield b"".join(chunk)
+
+
+def _pieces(
+    account_id: str,
+    sde_texts: Iterable[VisitText],
+    page_texts: Iterable[VisitText],
+    goal_texts: Iterable[VisitText],
+) -> Iterator[list[bytes]]:
+    """Each WebSession line's pieces. The three kinds are written out one by one (no loop over
+    them): this runs once per visit of the hour."""
+    sdes = {(v[0], v[1]): v for v in sde_texts}
+    pages = {(v[0], v[1]): v for v in page_texts}
+    goals = {(v[0], v[1]): v for v in goal_texts}
+    start = line_start("WebSession", account_id).encode()
+    attrs_opening, attrs_middle = _ATTRS_BYTES
+    pages_opening, pages_after, pages_middle = _PAGES_BYTES
+    goals_opening, goals_after, goals_middle = _GOALS_BYTES
+    closing = _BYTES_CLOSING
+    visits = sdes.keys() | pages.keys() | goals.keys()
+    # Most visits of an hour have SDEs, which the query gives in order: sorting them then takes
+    # one pass, where sorting the set of every kind's visits shuffles them first.
+    for visit in sorted(sdes if len(visits) == len(sdes) else visits):
+        head = header(*visit).encode()
+        line = [start, b""]  # the span goes second, once the times are known
         first: Any = None
         last: Any = None
-        for (opening, middle), visits in kinds:
-            found = visits.get(visit)
-            if found is None:
-                continue
-            piece(("," if len(line) > 2 else "") + opening + head + middle)
-            items, at_first, at_last = found[2], found[3], found[4]
-            if items is not None:
-                piece(items)
-            piece(_CLOSING)
-            if at_first is not None and (first is None or at_first < first):
-                first = at_first
-            if at_last is not None and (last is None or at_last > last):
-                last = at_last
-        piece("]}}")
+        found = sdes.get(visit)
+        if found is not None:
+            line += (attrs_opening, head, attrs_middle, found[2] or b"", closing)
+            first, last = found[3], found[4]
+        found = pages.get(visit)
+        if found is not None:
+            opening = pages_after if len(line) > 2 else pages_opening
+            line += (opening, head, pages_middle, found[2] or b"", closing)
+            first, last = _earlier(first, found[3]), _later(last, found[4])
+        found = goals.get(visit)
+        if found is not None:
+            opening = goals_after if len(line) > 2 else goals_opening
+            line += (opening, head, goals_middle, found[2] or b"", closing)
+            first, last = _earlier(first, found[3]), _later(last, found[4])
+        line.append(_LINE_END)
         if type(first) is int and type(last) is int:
-            line[1] = (
-                f',"startTime":{{"long":{first}}},"endTime":{{"long":{last}}}}}}}'
-                ',"recordCollection":{"array":['
-            )
+            line[1] = _SPAN % (first, last)
         else:
-            line[1] = span([first, last])
-        lines.append("".join(line))
-    return lines
+            line[1] = span([first, last]).encode()
+        yield line
+
+
+def _earlier(first: Any, at: Any) -> Any:
+    return at if at is not None and (first is None or at < first) else first
+
+
+def _later(last: Any, at: Any) -> Any:
+    return at if at is not None and (last is None or at > last) else last
 
 
 def line_start(kind: str, account_id: str) -> str:
