@@ -298,6 +298,19 @@ def test_consumers_from_before_allocated_ids_keep_theirs(engine: Engine) -> None
         assert conn.execute(sa.select(consumers.c.consumer_id)).scalars().all() == [legacy]
 
 
+def opened_at(conn: Connection, cid: str, created_ms: int) -> None:
+    """An open conversation of account "a" (the store's write, at the head's code)."""
+    from sdehub.store import conversations as convs
+
+    convs.add_conversation(
+        conn,
+        convs.Conversation(
+            account_id="a", conversation_id=cid, consumer_id="cons", state="OPEN",
+            created_ms=created_ms,
+        ),
+    )  # fmt: skip
+
+
 def test_conversations_from_before_the_transcript_items_export_as_before(engine: Engine) -> None:
     """Messages stored below 0018 have no transcript item: their conversations (closed before,
     or still open and written to after the upgrade) export from their messages, those written
@@ -311,13 +324,7 @@ def test_conversations_from_before_the_transcript_items_export_as_before(engine:
     t0 = 1_767_225_600_000
 
     def opened(conn: Connection, cid: str) -> None:
-        convs.add_conversation(
-            conn,
-            convs.Conversation(
-                account_id="a", conversation_id=cid, consumer_id="cons", state="OPEN",
-                created_ms=t0,
-            ),
-        )  # fmt: skip
+        opened_at(conn, cid, t0)
         convs.add_participant(
             conn,
             convs.Participant(
@@ -390,13 +397,7 @@ def test_lines_kept_at_close_go_down_to_their_messages_and_come_back(engine: Eng
     t0 = 1_767_225_600_000
 
     def written(conn: Connection, cid: str, *, keep: bool) -> None:
-        convs.add_conversation(
-            conn,
-            convs.Conversation(
-                account_id="a", conversation_id=cid, consumer_id="cons", state="OPEN",
-                created_ms=t0,
-            ),
-        )  # fmt: skip
+        opened_at(conn, cid, t0)
         for n, (pid, role) in enumerate([("cons", "CONSUMER"), ("ag", "ASSIGNED_AGENT")]):
             convs.add_message(
                 conn,
