@@ -24,7 +24,10 @@ async def test_the_page_and_its_files_are_served(h: Harness) -> None:
     # Every file the page names is served, with a type the browser accepts for it.
     names = re.findall(r'(?:src|href)="/workspace/static/([^"]+)"', r.text)
     assert set(names) >= {"workspace.css", "workspace.js", "widget-host.js"}
-    for name in ("workspace.css", "workspace.js", "dom.js", "consumer.js", "summary.js"):
+    for name in (
+        "workspace.css", "workspace.js", "dom.js", "consumer.js", "summary.js", "live.js",
+        "queues.js",
+    ):  # fmt: skip
         f = await h.client.get(f"/workspace/static/{name}")
         assert f.status_code == 200, name
         kind = "text/css" if name.endswith(".css") else "text/javascript"

@@ -2,6 +2,8 @@
 // the agent workspace websocket (transcript, SDEs), the composer and the conversation actions.
 import { clear, el, errorMessage, readJson, time } from "./dom.js";
 import { renderConsumerInfo, renderJourney } from "./consumer.js";
+import { LiveSocket } from "./live.js";
+import { renderQueues } from "./queues.js";
 import { Summary } from "./summary.js";
 
 const KEYS = { bearer: "sdehub.bearer", account: "sdehub.account", agent: "sdehub.agentId" };
@@ -16,7 +18,6 @@ const state = {
   skills: new Map(), // skill id -> name, from the catalog
   selected: null, // the selected queue item {conversationId, skillId, ...}
   lines: new Map(), sde: {}, authenticated: {}, visitor: {},
-  ws: null, wsReady: false, messageId: 0, reconnectMs: 500,
   timers: [], host: null, pending: null, summary: null,
 };
 
@@ -108,11 +109,7 @@ function logout(message, { server = false } = {}) {
 function stop() {
   for (const timer of state.timers) clearInterval(timer);
   state.timers = [];
-  if (state.ws) {
-    const ws = state.ws;
-    state.ws = null;
-    ws.close();
-  }
+  live.close();
   if (state.host) {
     state.host.destroy();
     state.host = null;
@@ -138,7 +135,7 @@ function start() {
   refreshDesk();
   state.timers.push(setInterval(refreshDesk, DESK_POLL_MS));
   state.timers.push(setInterval(refreshJourney, JOURNEY_POLL_MS));
-  connect();
+  live.connect();
   mountWidgets();
 }
 
@@ -179,58 +176,12 @@ async function refreshDesk() {
   updateActions();
 }
 
-function itemLabel(item) {
-  const waited = Math.max(0, Math.round((Date.now() - item.startTime) / 60000));
-  return [
-    `Consumer ${item.consumerId.slice(0, 10)}`,
-    el("small", {}, `${skillName(item.skillId)} · started ${time(item.startTime)} · ${waited} min`),
-  ];
-}
-
-function itemRow(item, waiting) {
-  const current = state.selected && state.selected.conversationId === item.conversationId;
-  return el("li", { class: "conv-item", "data-conversation": item.conversationId },
-    el("button", {
-      type: "button", class: "select", "data-role": "select", "aria-current": current ? "true" : "false",
-      "aria-label": `${waiting ? "Waiting" : "Mine"}: conversation ${item.conversationId}`,
-      onclick: () => select(item),
-    }, itemLabel(item)),
-    waiting ? el("button", { type: "button", "data-role": "accept", onclick: () => accept(item) }, "Accept") : null);
-}
-
 function renderDesk() {
-  const { waiting, mine } = state.desk;
-  const key = JSON.stringify([waiting, mine, state.selected && state.selected.conversationId]);
+  const selectedId = state.selected && state.selected.conversationId;
+  const key = JSON.stringify([state.desk.waiting, state.desk.mine, selectedId]);
   if (key === state.deskKey) return;
   state.deskKey = key;
-  // Re-rendering must not steal the keyboard focus: put it back on the same control.
-  const active = document.activeElement;
-  const row = active && active.closest && active.closest(".conv-item");
-  const focus = row ? [row.dataset.conversation, active.dataset.role] : null;
-
-  clear($("mine-list")).append(...mine.map((item) => itemRow(item, false)));
-  $("mine-empty").hidden = mine.length > 0;
-  $("mine-count").textContent = `(${mine.length})`;
-  const groups = new Map();
-  for (const item of waiting) {
-    const id = item.skillId === null ? "" : String(item.skillId);
-    if (!groups.has(id)) groups.set(id, []);
-    groups.get(id).push(item);
-  }
-  clear($("waiting-groups")).append(...[...groups].map(([id, items]) => {
-    const title = `waiting-skill-${id || "unassigned"}`;
-    return el("div", { class: "skill-group", "data-skill": id || "unassigned" },
-      el("h3", { id: title }, id ? `${skillName(id)} (${id})` : "Unassigned"),
-      el("ul", { class: "conv-list", "aria-labelledby": title }, items.map((item) => itemRow(item, true))));
-  }));
-  $("waiting-empty").hidden = waiting.length > 0;
-  $("waiting-count").textContent = `(${waiting.length})`;
-  if (focus) {
-    const again = document.querySelector(
-      `.conv-item[data-conversation="${CSS.escape(focus[0])}"] [data-role="${focus[1]}"]`)
-      || document.querySelector(`.conv-item[data-conversation="${CSS.escape(focus[0])}"] [data-role="select"]`);
-    if (again) again.focus();
-  }
+  renderQueues(state.desk, { selectedId, skillName, select, accept });
 }
 
 const isMine = (id) => state.desk.mine.some((c) => c.conversationId === id);
@@ -240,8 +191,8 @@ const isWaiting = (id) => state.desk.waiting.some((c) => c.conversationId === id
 
 function select(item) {
   const before = state.selected;
-  if (before && state.wsReady) {
-    for (const key of BINDINGS) send({ type: "unbind", conversationId: before.conversationId, key });
+  if (before && live.ready) {
+    for (const key of BINDINGS) live.send({ type: "unbind", conversationId: before.conversationId, key });
   }
   state.selected = item;
   state.lines = new Map();
@@ -266,7 +217,7 @@ function select(item) {
   $("conv-title").textContent = `Conversation ${item.conversationId}`;
   renderMeta();
   renderConsumerInfo($("ci-body"), state.sde, state.authenticated);
-  if (state.wsReady) bindSelected();
+  if (live.ready) bindSelected();
   refreshJourney();
   state.summary.load(item.conversationId, item.skillId);
   if (state.host) state.host.setConversation(item.conversationId, item.skillId);
@@ -415,47 +366,24 @@ function summarize(json) {
 
 // --- the live socket ----------------------------------------------------------------------------
 
-function send(message) {
-  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
-  state.messageId += 1;
-  state.ws.send(JSON.stringify({ id: state.messageId, ...message }));
-}
-
 function bindSelected() {
   const item = state.selected;
   if (!item) return;
-  for (const key of BINDINGS) send({ type: "bind", conversationId: item.conversationId, key });
+  for (const key of BINDINGS) live.send({ type: "bind", conversationId: item.conversationId, key });
 }
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const url = `${scheme}://${location.host}${base()}/agent-workspace/ws?token=${encodeURIComponent(state.bearer)}`;
-  const ws = new WebSocket(url);
-  state.ws = ws;
-  state.wsReady = false;
-  ws.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "ready") {
-      state.wsReady = true;
-      state.reconnectMs = 500;
-      bindSelected();
-    } else if (message.type === "push") {
-      onPush(message);
-    } else if (message.type === "error" && message.id === null) {
-      toast(`Live updates refused: ${message.message}`, true);
-    }
-  };
-  ws.onclose = (event) => {
-    if (state.ws !== ws) return; // replaced or logged out
-    state.wsReady = false;
-    if (event.code === 4401) {
-      logout("Your login session has ended: log in again.");
-      return;
-    }
-    state.reconnectMs = Math.min(state.reconnectMs * 2, 10000);
-    setTimeout(() => { if (state.ws === ws && state.bearer) connect(); }, state.reconnectMs);
-  };
-}
+const live = new LiveSocket(
+  () => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${location.host}${base()}/agent-workspace/ws?token=${encodeURIComponent(state.bearer)}`;
+  },
+  {
+    onReady: bindSelected,
+    onPush,
+    onRefused: (message) => toast(`Live updates refused: ${message}`, true),
+    onEnded: () => logout("Your login session has ended: log in again."),
+  },
+);
 
 function onPush(message) {
   const item = state.selected;
