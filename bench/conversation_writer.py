@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import connector
+import prep
+from writer import fresh_database, writer
 
 from sdehub.messaging import conversation_from_json, time_ordered_id
-from sdehub.store.database import Database, sqlite_url
 from sdehub.store.identities import identity_key, new_consumer_id
-from sdehub.store.walsync import WalSync
 from sdehub.store.writers import Job, commit_batch
 
 WINDOW_MS = 12 * 3_600_000
@@ -48,7 +48,7 @@ def caller(i: int, hashed: bool = False) -> tuple[Any, ...]:
     # consumer-keyed index's new entries at random places.
     key = identity_key(connector.ACCOUNT, "ext", f"bench-consumer-{i}")
     consumer = key if hashed else new_consumer_id(key, NOW_MS - 3_600_000 + i // 2)
-    return (connector.ACCOUNT, connector.CLIENT_ID, consumer, None, "0", None, None, None)
+    return (connector.ACCOUNT, prep.CLIENT_ID, consumer, None, "0", None, None, None)
 
 
 def _drain() -> Any:
@@ -62,39 +62,29 @@ def _drain() -> Any:
 def run(
     path: Path, n: int, batch: int, segments: int, hashed: bool = False
 ) -> list[dict[str, float]]:
-    db = Database(sqlite_url(path), readers=1)
-    db.migrate()
+    db = fresh_database(path)
     drain = _drain()
     bodies = [connector.dumps(connector.conversation_body(i)).encode() for i in range(n)]
     out = []
     per_segment = n // segments
-    with db.engine.connect() as conn:
-        conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        sync = WalSync.of(conn, lambda reply: None)
-        assert sync is not None
+
+    def jobs(start: int, stop: int) -> list[Job]:
+        now = NOW_MS + start
+        return [
+            Job(conversation_from_json,
+                (caller(i, hashed), bodies[i], time_ordered_id(now), now, WINDOW_MS))
+            for i in range(start, stop)
+        ]  # fmt: skip
+
+    with writer(db) as w:
         for s in range(segments):
-            cpu = wall = 0.0
+            cpu, wall = w.commit(s * per_segment, (s + 1) * per_segment, batch, jobs)
             drain_cpu = drain_wall = 0.0
-            for start in range(s * per_segment, (s + 1) * per_segment, batch):
-                now = NOW_MS + start
-                jobs = [
-                    Job(conversation_from_json,
-                        (caller(i, hashed), bodies[i], time_ordered_id(now), now, WINDOW_MS))
-                    for i in range(start, min(start + batch, (s + 1) * per_segment))
-                ]  # fmt: skip
-                c0, w0 = time.process_time(), time.perf_counter()
-                commit_batch(conn, jobs)
-                sync.answer(b"answered")
-                cpu += time.process_time() - c0
-                wall += time.perf_counter() - w0
-                failed = [j.error for j in jobs if j.error is not None]
-                if failed:
-                    raise SystemExit(f"a write failed: {failed[0]!r}")
             if drain is not None:
                 c0, w0 = time.process_time(), time.perf_counter()
                 while True:
                     job = Job(drain, ())
-                    commit_batch(conn, [job])
+                    commit_batch(w.conn, [job])
                     if job.error is not None:
                         raise SystemExit(f"the drain failed: {job.error!r}")
                     if not job.result:
@@ -119,8 +109,6 @@ def run(
                 ),
                 flush=True,
             )
-        sync.close()
-    db.engine.dispose()
     return out
 
 

@@ -43,19 +43,8 @@ from typing import Any
 import httpx
 import msgspec
 import websockets
-from connector import (
-    ACCOUNT,
-    PATHS,
-    REPO,
-    BenchError,
-    Prep,
-    Server,
-    dumps,
-    free_port,
-    process_cpu,
-    sdehub_command,
-    start,
-)
+from connector import ACCOUNT, PATHS, Prep, dumps
+from servers import REPO, BenchError, Server, free_port, process_cpu, sdehub_command, start
 
 TARGET_P99_MS = 50.0
 AGENT_PASSWORD = "bench-agent-pw"

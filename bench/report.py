@@ -15,9 +15,9 @@ of ``--visits`` visits started beforehand through the engagement method (untimed
   ``sdehub/demo_catalog.yaml``, so every report also builds the visit's model and evaluates
   the goals (in the same write).
 
-The method is ``bench/connector.py``'s, whose pieces this script imports: the same servers
-(``sdehub serve --emulator``, default durable SQLite settings, and the echo app on the same
-uvicorn settings), the same request bytes for both from ``wrk`` with a Lua script, rounds
+The method is ``bench/connector.py``'s, on the same harness (``bench/harness.py``): the same
+servers (``sdehub serve --emulator``, default durable SQLite settings, and the echo app on the
+same uvicorn settings), the same request bytes for both from ``wrk`` with a Lua script, rounds
 interleaved echo/sdehub, the median of the per-round ratios, CPU per request from ``/proc``
 (here also the CPU of sdehub's writer process and how busy it was), and a durability check
 after every sdehub run:
@@ -42,8 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
-import os
 import shutil
 import statistics
 import sys
@@ -57,30 +55,21 @@ from typing import Any
 import msgspec
 import targeting_data
 import yaml
-from connector import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    REPO,
-    WRK_COUNTING,
-    BenchError,
+from connector import dumps
+from harness import Bench, Workload, add_output_options, add_round_options
+from loadgen import WRK_COUNTING, Wrk
+from prep import PrepClient
+from runs import (
+    RATIO_NOTE,
     Run,
-    Server,
     Summary,
-    Wrk,
-    check,
-    commit_counts,
-    count_rows,
-    descendants_cpu,
-    describe_run,
-    dumps,
-    finish_py_spy,
+    durability_line,
     is_number,
-    metrics,
-    settled_count,
-    start_pair,
-    start_py_spy,
+    medians_cells,
+    medians_title,
     summarize,
 )
+from servers import REPO, BenchError, Server
 
 import sdehub
 from sdehub.demo import CATALOG as PRODUCTS
@@ -91,7 +80,6 @@ ACCOUNT = "70000011"
 CATALOG_ACCOUNT = "70000012"
 APP = "bench-app"
 TABLE = "sde_events"
-BATCH_SECONDS = "sdehub_commit_seconds_sum"  # a batch's statements and its commit
 SDES_PER_REQUEST = 2
 HTTP_WORKLOADS = ("report", "events", "report+catalog")
 TARGETS = {"report": 0.5, "events": 0.5, "report+catalog": float("nan")}  # catalog: no target
@@ -134,6 +122,17 @@ def sdes(i: int) -> list[dict[str, Any]]:
             ],
         },
     ]
+
+
+def engagement_body(i: int) -> dict[str, Any]:
+    """The engagement call that starts visit ``i``, with one SDE."""
+    return {
+        "entryPoints": ["sec://home", f"https://shop.example/home/{i}"],
+        "clientProperties": {"deviceFamily": "DESKTOP", "os": "WINDOWS"},
+        "engagementAttributes": [
+            {"type": "ctmrinfo", "info": {"ctype": ("gold", "regular")[i % 2]}}
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -205,32 +204,8 @@ end
 # --- preparation over HTTP (untimed) ----------------------------------------------------------
 
 
-class Prep:
+class Prep(PrepClient):
     """AppJWT, agent bearer, catalog and visits, through sdehub's own HTTP APIs."""
-
-    def __init__(self, base: str, concurrency: int = 32) -> None:
-        import httpx
-
-        self.client = httpx.AsyncClient(
-            base_url=base,
-            timeout=60,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        )
-        self.sem = asyncio.Semaphore(concurrency)
-
-    async def close(self) -> None:
-        await self.client.aclose()
-
-    async def app_jwt(self, account: str) -> str:
-        r = await self.client.post(
-            f"/sentinel/api/account/{account}/app/token",
-            params={"v": "1.0", "grant_type": "client_credentials"},
-            data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
-        )
-        if r.status_code != 200:
-            raise BenchError(f"AppJWT: {r.status_code} {r.text}")
-        token: str = r.json()["access_token"]
-        return token
 
     async def load_catalog(self, account: str, catalog: dict[str, Any]) -> int:
         r = await self.client.post(
@@ -251,16 +226,11 @@ class Prep:
         return revision
 
     async def _visit(self, account: str, i: int) -> VisitIds:
-        body = {
-            "entryPoints": ["sec://home", f"https://shop.example/home/{i}"],
-            "clientProperties": {"deviceFamily": "DESKTOP", "os": "WINDOWS"},
-            "engagementAttributes": [
-                {"type": "ctmrinfo", "info": {"ctype": ("gold", "regular")[i % 2]}}
-            ],
-        }
         async with self.sem:
             r = await self.client.post(
-                f"/api/account/{account}/app/{APP}/engagement", params={"v": "1.1"}, json=body
+                f"/api/account/{account}/app/{APP}/engagement",
+                params={"v": "1.1"},
+                json=engagement_body(i),
             )
         if r.status_code != 201:
             raise BenchError(f"engagement (prep): {r.status_code} {r.text}")
@@ -275,9 +245,7 @@ class Prep:
 
 
 @dataclass
-class Workload:
-    name: str
-    data: Path
+class Visits(Workload):
     visits: int
     stored: int
     """SDEs stored in the workload's visits so far: a report with a catalog reads its visit's."""
@@ -286,44 +254,27 @@ class Workload:
         return f"{self.stored / self.visits:.0f} SDEs per visit"
 
 
-class Bench:
+class ReportBench(Bench):
+    rows_per_request = SDES_PER_REQUEST
+    prep: Prep
+
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
-        self.args = args
-        self.workdir = workdir
-        self.db = workdir / "bench.db"
-        self.servers: list[Server] = []
-        self.runs: list[Run] = []
-        self.failed = False
-        self.loop = asyncio.new_event_loop()
-        self.version = ""
+        super().__init__(args, workdir)
         self.app_jwt = ""
 
-    def log(self, line: str) -> None:
-        print(line, flush=True)
-
-    def start_servers(self) -> None:
+    def generator(self) -> Wrk:
         args = self.args
-        self.sdehub, self.echo = start_pair(self.workdir, self.db, self.servers)
         if shutil.which("wrk") is None:
             raise BenchError("wrk is not installed (apt-get install -y wrk)")
-        self.gen = Wrk(self.workdir, args.connections, args.threads, args.connection, WRK_SCRIPT)
-        self.version = f"{self.gen.version}, connection {args.connection}"
-        self.log(
-            f"sdehub pid {self.sdehub.pid} ({self.sdehub.base}, db {self.db}), "
-            f"echo pid {self.echo.pid} ({self.echo.base}); load: {self.version}, "
-            f"{args.connections} connections, {args.duration:g} s x {args.runs} rounds; "
-            f"{os.cpu_count()} CPUs"
-        )
-        self.prep = Prep(self.sdehub.base)
+        return Wrk(self.workdir, args.connections, args.threads, args.connection, WRK_SCRIPT)
 
-    def stop_servers(self) -> None:
-        if hasattr(self, "prep"):
-            self.loop.run_until_complete(self.prep.close())
-        self.loop.close()
-        for s in self.servers:
-            s.stop()
+    def client(self) -> Prep:
+        return Prep(self.sdehub.base)
 
-    def prepare(self, name: str) -> Workload:
+    def table(self, w: Workload) -> str:
+        return TABLE
+
+    def prepare(self, name: str) -> Visits:
         run = self.loop.run_until_complete
         t0 = time.perf_counter()
         account = ACCOUNT
@@ -334,10 +285,10 @@ class Bench:
             )
             self.log(f"  account {account}: catalog {CATALOG_FILE.name}, revision {revision}")
         if name == "events" and not self.app_jwt:
-            self.app_jwt = run(self.prep.app_jwt(account))
+            self.app_jwt = run(self.prep.app_token(account))
         visits = run(self.prep.visits(account, self.args.visits))
         # Each visit starts with the one SDE of its engagement call.
-        w = Workload(name, self.workdir / f"{name}.requests", len(visits), len(visits))
+        w = Visits(name, self.workdir / f"{name}.requests", len(visits), len(visits))
         with w.data.open("w") as f:
             for i in range(self.args.requests):
                 f.write(request_line(name, visits[i % len(visits)], i, self.app_jwt) + "\n")
@@ -347,66 +298,22 @@ class Bench:
         )
         return w
 
-    def timed(self, w: Workload, server: Server, round_: int, duration: float) -> Run:
-        args = self.args
-        is_sdehub = server is self.sdehub
-        before = count_rows(self.db, TABLE) if is_sdehub else None
-        commits_before = commit_counts(server.base) if is_sdehub else (0.0, 0.0, 0.0)
-        batch_seconds = metrics(server.base).get(BATCH_SECONDS, 0.0) if is_sdehub else 0.0
-        spy = None
-        if args.py_spy and is_sdehub and round_ == 1:
-            spy = start_py_spy(args, server, w.name, duration, subprocesses=True)
-        user0, system0 = server.cpu_split()
-        writer0 = descendants_cpu(server.pid) if is_sdehub else 0.0
-        # Both servers start at the file's first line, so both get the same bytes.
-        load = self.gen.run(server.base, w.data, 0, duration)
-        if spy is not None:
-            finish_py_spy(spy, self.log)
-        run = Run(w.name, server.name, round_, load, before)
-        if is_sdehub:
-            run.rows_after = settled_count(self.db, TABLE)
-            w.stored += run.rows_after - (before or 0)
-            jobs, commits, _busy = commit_counts(server.base)
-            run.writes_per_commit = (jobs - commits_before[0]) / max(commits - commits_before[1], 1)
-            busy = metrics(server.base).get(BATCH_SECONDS, 0.0) - batch_seconds
-            run.writer_busy = busy / load.duration_s
-        processed = max(load.ok + load.bad + max(load.in_flight, 0), 1)
-        user1, system1 = server.cpu_split()
-        run.cpu_us_per_request = (user1 - user0 + system1 - system0) / processed * 1e6
-        run.system_share = (system1 - system0) / max(user1 - user0 + system1 - system0, 1e-9)
-        if is_sdehub:
-            writer = descendants_cpu(server.pid) - writer0
-            run.writer_cpu_us_per_request = writer / processed * 1e6
-        for s in self.servers:
-            if not s.alive():
-                raise BenchError(f"{s.name} died:\n{s.tail()}")
-        check(run, durable=is_sdehub, rows_per_request=SDES_PER_REQUEST)
-        self.failed |= bool(run.problems)
-        return run
+    def after_run(self, w: Workload, server: Server, run: Run) -> None:
+        assert isinstance(w, Visits)
+        if run.rows_after is not None:
+            w.stored += run.rows_after - (run.rows_before or 0)
 
-    def workload(self, name: str) -> None:
-        w = self.prepare(name)
-        if self.args.warmup > 0:
-            for server in (self.echo, self.sdehub):
-                run = self.timed(w, server, 0, self.args.warmup)
-                self.log(describe_run(run, TABLE) + self.suffix(w, server) + "  [warm-up]")
-        for round_ in range(1, self.args.runs + 1):
-            for server in (self.echo, self.sdehub):
-                run = self.timed(w, server, round_, self.args.duration)
-                self.runs.append(run)
-                self.log(describe_run(run, TABLE) + self.suffix(w, server))
-
-    def suffix(self, w: Workload, server: Server) -> str:
-        return f"  [{w.per_visit()}]" if server is self.sdehub else ""
+    def describe(self, w: Workload, server: Server, run: Run) -> str:
+        assert isinstance(w, Visits)
+        line = super().describe(w, server, run)
+        return line + f"  [{w.per_visit()}]" if server is self.sdehub else line
 
 
 def http_table(
     summaries: list[Summary], runs: list[Run], args: argparse.Namespace, version: str
 ) -> str:
     lines = [
-        f"Medians of {args.runs} interleaved rounds, {args.duration:g} s each, "
-        f"{args.connections} connections ({version}), one uvicorn worker each; "
-        f"every request reports {SDES_PER_REQUEST} SDEs:",
+        f"{medians_title(args, version)}; every request reports {SDES_PER_REQUEST} SDEs:",
         "",
         "| workload       | echo req/s | sdehub req/s | ratio | target | result | per-round ratios "
         "| echo p50/p99 ms | sdehub p50/p99 ms | CPU us/req echo / sdehub / writer |",
@@ -416,29 +323,15 @@ def http_table(
     for s in summaries:
         hub = [r for r in runs if r.workload == s.workload and r.server == "sdehub"]
         writer = statistics.median(r.writer_cpu_us_per_request for r in hub)
-        per = " ".join(f"{r:.3f}" for r in s.ratios)
-        target, result = "-", "-"
-        if is_number(s.target):
-            target, result = f"{s.target:.2f}x", "pass" if s.met else "MISS"
         lines.append(
-            f"| {s.workload:<14} | {s.echo_rps:10.0f} | {s.sdehub_rps:12.0f} "
-            f"| {s.ratio:5.3f} | {target:>6} | {result:<6} | {per} "
-            f"| {s.echo_p50_ms:6.1f} / {s.echo_p99_ms:6.1f} "
-            f"| {s.sdehub_p50_ms:7.1f} / {s.sdehub_p99_ms:7.1f} "
-            f"| {s.echo_cpu_us:6.0f} / {s.sdehub_cpu_us:6.0f} / {writer:6.0f} |"
+            f"| {s.workload:<14} "
+            + medians_cells(s)
+            + f"| {s.echo_cpu_us:6.0f} / {s.sdehub_cpu_us:6.0f} / {writer:6.0f} |"
         )
     lines.append("")
-    lines.append(
-        "ratio = median over rounds of (sdehub req/s / echo req/s), echo and sdehub run back to "
-        "back in each round; writer = sdehub's SQLite writer process (the other core)."
-    )
+    lines.append(f"{RATIO_NOTE}; writer = sdehub's SQLite writer process (the other core).")
     for s in summaries:
-        expected = SDES_PER_REQUEST * (s.acknowledged + s.in_flight)
-        lines.append(
-            f"durability {s.workload}: {SDES_PER_REQUEST} x ({s.acknowledged} acknowledged (200) + "
-            f"{s.in_flight} in flight at the cutoffs) = {expected}; {TABLE} rows added: "
-            f"{s.rows} -> {'OK' if s.rows == expected else 'MISMATCH'}"
-        )
+        lines.append(durability_line(s.workload, s, TABLE, SDES_PER_REQUEST))
     return "\n".join(lines)
 
 
@@ -583,23 +476,10 @@ def targeting_table(results: list[TargetingResult], args: argparse.Namespace) ->
 
 def bench(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="sdehub-report-", dir=args.tmpdir))
-    b = Bench(args, workdir)
+    b = ReportBench(args, workdir)
     http = [w for w in args.workloads if w in HTTP_WORKLOADS]
     results: list[TargetingResult] = []
-    try:
-        if http:
-            b.start_servers()
-            for name in http:
-                b.workload(name)
-    except BenchError as exc:
-        b.log(f"ERROR: {exc}")
-        b.failed = True
-    finally:
-        b.stop_servers()
-        if args.keep:
-            b.log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    b.run_workloads(http)
     if "targeting" in args.workloads:
         try:
             results = targeting(args, b.log)
@@ -614,29 +494,12 @@ def bench(args: argparse.Namespace) -> int:
     if results:
         b.log("")
         b.log(targeting_table(results, args))
-    if args.json:
-        result = {
-            "settings": vars(args),
-            "load_generator": b.version,
-            "cpus": os.cpu_count(),
-            "summary": [asdict(s) for s in summaries],
-            "runs": [asdict(r) for r in b.runs],
-            "targeting": [asdict(r) for r in results],
-            "errors": b.failed,
-        }
-        Path(args.json).write_text(json.dumps(result, indent=2))
-    if b.failed:
-        b.log("\nERRORS: see the ERROR line or the lines marked '!' above.")
-    return 1 if b.failed else 0
+    return b.finish(vars(args), summaries, {"targeting": [asdict(r) for r in results]})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--duration", type=float, default=10, help="seconds per timed run")
-    p.add_argument("--runs", type=int, default=5, help="rounds (echo run + sdehub run each)")
-    p.add_argument("--warmup", type=float, default=3, help="warm-up seconds per server")
-    p.add_argument("--connections", type=int, default=48)
-    p.add_argument("--threads", type=int, default=1, help="wrk threads")
+    add_round_options(p)
     p.add_argument(
         "--workloads",
         type=lambda s: [w.strip() for w in s.split(",") if w.strip()],
@@ -659,9 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1.0,
         help="minimum seconds per targeting measurement (decide or baseline) per round",
     )
-    p.add_argument("--tmpdir", help="where the SQLite file goes (a real disk: fsync matters)")
-    p.add_argument("--keep", action="store_true", help="keep the work directory")
-    p.add_argument("--json", help="also write the results as JSON to this file")
+    add_output_options(p)
     p.add_argument(
         "--py-spy", metavar="DIR", help="record sdehub and its writer with py-spy in round 1"
     )
@@ -671,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
     here = Path(sdehub.__file__).resolve().parent.parent
     if here != REPO:
-        # The servers run this checkout (connector.start sets PYTHONPATH); so must we.
+        # The servers run this checkout (servers.start sets PYTHONPATH); so must we.
         p.error(f"sdehub is imported from {here}, not {REPO}: run with PYTHONPATH={REPO}")
     return bench(args)
 

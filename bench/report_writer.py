@@ -23,20 +23,19 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import msgspec
 from connector import dumps
-from report import ACCOUNT, APP, VisitIds, sdes
+from report import ACCOUNT, APP, VisitIds, engagement_body, sdes
+from writer import fresh_database, writer
 
 from sdehub.bodies import decode_json
 from sdehub.model.monitoring import NOTHING, decode_engagement
 from sdehub.monitorcall import Call, Kind, visit_write, visit_write_body
 from sdehub.monitoring import new_page_id, new_visit_id
-from sdehub.store.database import Database, sqlite_url
-from sdehub.store.walsync import WalSync
-from sdehub.store.writers import Job, commit_batch
+from sdehub.store.database import Database
+from sdehub.store.writers import Job
 
 HOUR_MS = 3_600_000
 LIFETIME_MS = 6 * HOUR_MS  # monitoring_session_hours
@@ -72,14 +71,8 @@ def start_visits(db: Database, n: int) -> list[VisitIds]:
     out = []
     with db.engine.begin() as conn:
         for i in range(n):
-            body = {
-                "entryPoints": ["sec://home", f"https://shop.example/home/{i}"],
-                "clientProperties": {"deviceFamily": "DESKTOP", "os": "WINDOWS"},
-                "engagementAttributes": [
-                    {"type": "ctmrinfo", "info": {"ctype": ("gold", "regular")[i % 2]}}
-                ],
-            }
-            reported, errors = decode_engagement(decode_json(dumps(body).encode()))
+            raw = dumps(engagement_body(i)).encode()
+            reported, errors = decode_engagement(decode_json(raw))
             assert reported is not None, errors
             start = msgspec.structs.replace(call("engagement", None, NOW_MS + i), reported=reported)
             outcome = visit_write(conn, start)
@@ -95,8 +88,7 @@ def body(kind: Kind, visit: VisitIds, i: int) -> bytes:
 
 
 def run(path: Path, kind: Kind, n: int, n_visits: int, batch: int, segments: int) -> list[float]:
-    db = Database(sqlite_url(path), readers=1)
-    db.migrate()
+    db = fresh_database(path)
     visits = start_visits(db, n_visits)
     now0 = NOW_MS + n_visits
     work = [
@@ -106,25 +98,14 @@ def run(path: Path, kind: Kind, n: int, n_visits: int, batch: int, segments: int
     ]  # fmt: skip
     out = []
     per_segment = n // segments
-    with db.engine.connect() as conn:
-        conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        sync = WalSync.of(conn, lambda reply: None)
-        assert sync is not None
+    with writer(db) as w:
         for s in range(segments):
-            cpu = wall = 0.0
-            for start in range(s * per_segment, (s + 1) * per_segment, batch):
-                jobs = [
-                    Job(visit_write_body, work[i])
-                    for i in range(start, min(start + batch, (s + 1) * per_segment))
-                ]
-                c0, w0 = time.process_time(), time.perf_counter()
-                commit_batch(conn, jobs)
-                sync.answer(b"answered")
-                cpu += time.process_time() - c0
-                wall += time.perf_counter() - w0
-                failed = [j.error for j in jobs if j.error is not None]
-                if failed:
-                    raise SystemExit(f"a write failed: {failed[0]!r}")
+            cpu, wall = w.commit(
+                s * per_segment,
+                (s + 1) * per_segment,
+                batch,
+                lambda start, stop: [Job(visit_write_body, work[i]) for i in range(start, stop)],
+            )
             cpu_us = cpu / per_segment * 1e6
             out.append(cpu_us)
             print(
@@ -132,8 +113,6 @@ def run(path: Path, kind: Kind, n: int, n_visits: int, batch: int, segments: int
                 f" {cpu_us:6.0f} us/call (wall {wall / per_segment * 1e6:6.0f})",
                 flush=True,
             )
-        sync.close()
-    db.engine.dispose()
     return out
 
 
