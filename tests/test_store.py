@@ -50,7 +50,7 @@ from sdehub.store import accounts as acc
 from sdehub.store import conversations as conv
 from sdehub.store import keys as keystore
 from sdehub.store.events import Origin
-from sdehub.store.tables import sde_attributions
+from sdehub.store.tables import sde_attributions, sde_avro_pending, sde_events
 
 pytestmark = pytest.mark.anyio
 
@@ -345,6 +345,49 @@ async def test_append_gives_increasing_seqs_and_provenance(db: Database, account
     stored = await db.read(lambda c: events.recent(c, account))
     assert [s.entry for s in stored] == [*entries, *later]
     assert stored[0].consumer_id == "c"
+
+
+async def test_append_in_a_visit_hands_back_the_stored_rows(db: Database, account: str) -> None:
+    """SQLite hands back no row for an appended event (its seq is the cursor's lastrowid, its
+    payload the text it was given), PostgreSQL the row as stored: the entries and the
+    WebSession row written with them agree with what was stored, on both, after a failed
+    append as well."""
+    who = origin(visitor_id="v1", session_id="s1")
+    records: list[Event] = [cart(2.5, "a", "b"), ctmr(ctype="x")]
+    first = await db.write(lambda c: events.append(c, account, records, who, server_ms=NOW))
+
+    def failing(c: Connection) -> None:
+        events.append(c, account, [ctmr(ctype="y")], who, server_ms=NOW + 1)
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await db.write(failing)
+    second = await db.write(
+        lambda c: events.append(c, account, [purchase("o1")], who, server_ms=NOW + 2)
+    )
+    stored = await db.read(lambda c: events.for_visit(c, account, "v1", "s1"))
+    assert stored == [*first, *second]
+    pending = await db.read(
+        lambda c: c.execute(
+            sa.select(sde_avro_pending.c.seq, sde_avro_pending.c.avro)
+            .where(sde_avro_pending.c.account_id == account)
+            .order_by(sde_avro_pending.c.seq)
+        ).all()
+    )
+    assert [r.seq for r in pending] == [first[0].meta.seq, second[0].meta.seq]
+    texts = await db.read(
+        lambda c: c.execute(
+            sa.select(sde_events.c.wire_type, sa.cast(sde_events.c.payload, sa.Text))
+            .where(sde_events.c.account_id == account)
+            .order_by(sde_events.c.seq)
+        ).all()
+    )
+    items = events.avro_text_row(
+        {"account_id": account, "seq": first[0].meta.seq, "authenticated": False,
+         "visitor_id": "v1", "session_id": "s1", "server_ms": NOW},
+        [(w, t) for w, t in texts[:2]],
+    )  # fmt: skip
+    assert pending[0].avro == items["avro"]
 
 
 async def test_recent_pages_and_filters_by_type(db: Database, account: str) -> None:
@@ -1044,6 +1087,62 @@ async def test_visit_write_continues_only_a_live_visit(db: Database, account: st
     assert fresh.created and fresh.visitor_id == vid and fresh.session_id == f"ns{gone}"
     old = await db.read(lambda c: visits.get_visit(c, account, vid, sid))
     assert old is not None and old.last_ms == later
+
+
+async def test_touch_sets_only_the_facts_given(db: Database, account: str) -> None:
+    """A touch writes the identity facts it is given and keeps the others (it picks its
+    statement by the facts given); with ``live_at`` it leaves an expired visit alone."""
+    facts: dict[str, Any] = {
+        "consumer_id": "c1",
+        "identities": [{"iss": "i", "acr": "0", "sub": "c1"}],
+        "client_properties": {"os": "WINDOWS"},
+        "ip_address": "10.0.0.1",
+    }
+    visit = visits.Visit(
+        account_id=account, visitor_id="v1", session_id="s1", app_id="app", created_ms=NOW,
+        last_ms=NOW, expires_ms=NOW + HOUR_MS, returning_visitor=False, **facts,
+    )  # fmt: skip
+    await db.write(lambda c: visits.start_visit(c, visit))
+    later: dict[str, Any] = {
+        "consumer_id": "c2",
+        "identities": [{"iss": "j", "acr": "1", "sub": "c2"}],
+        "client_properties": {"os": "LINUX"},
+        "ip_address": "10.0.0.2",
+    }
+    expected = dict(facts)
+    for i, name in enumerate(later):
+        touched = await db.write(
+            lambda c, n=name, i=i: visits.touch_visit(
+                c, account, "v1", "s1", last_ms=NOW + i + 1, live_at=NOW + i + 1,
+                **{n: later[n]},
+            )
+        )  # fmt: skip
+        assert touched
+        expected[name] = later[name]
+        got = await db.read(lambda c: visits.get_visit(c, account, "v1", "s1"))
+        assert got is not None and got.last_ms == NOW + i + 1
+        assert {k: getattr(got, k) for k in facts} == expected
+    assert await db.write(
+        lambda c: visits.touch_visit(c, account, "v1", "s1", last_ms=NOW + 9)
+    )  # no live_at: touched whatever its expiry
+    expired = await db.write(
+        lambda c: visits.touch_visit(
+            c, account, "v1", "s1", last_ms=NOW + HOUR_MS, live_at=NOW + HOUR_MS, **facts
+        )
+    )
+    got = await db.read(lambda c: visits.get_visit(c, account, "v1", "s1"))
+    assert not expired and got is not None and got.last_ms == NOW + 9
+    assert {k: getattr(got, k) for k in facts} == expected
+
+
+def test_an_append_insert_names_columns_of_its_table() -> None:
+    from sdehub.store.sql import AppendSql
+
+    sql = AppendSql(events.EVENTS, ("account_id", "payload"), "seq, {text:payload}")
+    assert sql.sqlite == "INSERT INTO sde_events (account_id, payload) VALUES (?, ?)"
+    assert sql.postgresql.endswith("VALUES (%s, CAST(%s AS jsonb)) RETURNING seq, payload::text")
+    with pytest.raises(ValueError, match="sde_events has no column"):
+        AppendSql(events.EVENTS, ("account_id", "nothing"), "seq")
 
 
 def test_a_row_insert_holds_every_column_of_its_table() -> None:

@@ -17,7 +17,17 @@ from sdehub.model.merge import Scope, merge_records, rule
 from sdehub.model.provenance import Entry, Provenance, Source
 from sdehub.model.types import Event, wire_type
 from sdehub.store.exports import visit_item
-from sdehub.store.sql import Sql, TableSql, one, rows, run, run_many, to_json
+from sdehub.store.sql import (
+    AppendSql,
+    Sql,
+    TableSql,
+    json_text,
+    one,
+    rows,
+    run,
+    run_many,
+    to_json,
+)
 from sdehub.store.tables import sde_attributions, sde_avro_pending, sde_events, sde_state
 
 ScopeKind = Literal["session", "consumer"]
@@ -52,11 +62,17 @@ AVRO_PENDING = TableSql(sde_avro_pending)
 _events = msgspec.json.Decoder(Event)
 _provenance = msgspec.json.Decoder(Provenance)
 
-_APPEND = EVENTS.insert(returning="seq")
+# The columns of an appended row, in the order append binds them.
+_APPEND_COLUMNS = (
+    "account_id", "wire_type", "payload", "authenticated", "source", "actor", "consumer_id",
+    "visitor_id", "session_id", "conversation_id", "original_ms", "server_ms", "request_id",
+)  # fmt: skip
+_APPEND = AppendSql(EVENTS, _APPEND_COLUMNS, "seq")
 # In a visit the payload comes back as stored too: the WebSession item is written from that text,
 # which PostgreSQL's jsonb may write differently from what it was given (-0.0 is 0.0 there), as
-# the export, which used to read it back, did.
-_APPEND_IN_VISIT = Sql(_APPEND.source + ", {text:payload}")
+# the export, which used to read it back, did. SQLite stores the text it was given (a JSON
+# object is never taken for a number), and hands back nothing (AppendSql).
+_APPEND_IN_VISIT = AppendSql(EVENTS, _APPEND_COLUMNS, "seq, {text:payload}")
 _ADD_AVRO_TEXT = AVRO_PENDING.insert()
 _EVENT_COLUMNS = (
     "seq", "payload", "authenticated", "source", "actor", "original_ms", "server_ms",
@@ -116,29 +132,25 @@ def append(
     first_seq = 0
     in_visit = origin.visitor_id is not None and origin.session_id is not None
     append = _APPEND_IN_VISIT if in_visit else _APPEND
+    sqlite = conn.dialect.name == "sqlite"
     reported: list[tuple[str, str]] = []  # (wire type, stored payload) of each, for the items
     for record, orig in zip(records, given, strict=True):
         original = server_ms if orig is None else orig
         wire = wire_type(record)
-        params = {
-            "account_id": account_id,
-            "wire_type": wire,
-            "payload": to_json(record),
-            "authenticated": origin.authenticated,
-            "source": origin.source,
-            "actor": origin.actor,
-            "consumer_id": origin.consumer_id,
-            "visitor_id": origin.visitor_id,
-            "session_id": origin.session_id,
-            "conversation_id": origin.conversation_id,
-            "original_ms": original,
-            "server_ms": server_ms,
-            "request_id": origin.request_id,
-        }
-        row = one(conn, append, params)
-        seq = int(row[0])
+        payload = json_text.encode(record).decode()
+        values = (
+            account_id, wire, payload, origin.authenticated, origin.source, origin.actor,
+            origin.consumer_id, origin.visitor_id, origin.session_id, origin.conversation_id,
+            original, server_ms, origin.request_id,
+        )  # fmt: skip
+        cursor = run(conn, append, values)
+        if sqlite:
+            seq, stored = cursor.lastrowid, payload
+        else:
+            row = cursor.fetchone()
+            seq, stored = int(row[0]), row[-1]
         if in_visit:
-            reported.append((wire, row[1]))
+            reported.append((wire, stored))
             first_seq = first_seq or seq
         meta = Provenance(
             seq=seq,

