@@ -23,7 +23,7 @@ async def test_the_page_and_its_files_are_served(h: Harness) -> None:
     assert "script-src 'self'" in r.headers["content-security-policy"]
     # Every file the page names is served, with a type the browser accepts for it.
     names = re.findall(r'(?:src|href)="/workspace/static/([^"]+)"', r.text)
-    assert set(names) >= {"workspace.css", "workspace.js", "widget-host.js"}
+    assert set(names) >= {"workspace.css", "workspace.js", "widget-frame.js", "widget-host.js"}
     for name in (
         "workspace.css", "workspace.js", "dom.js", "consumer.js", "summary.js", "live.js",
         "queues.js",
