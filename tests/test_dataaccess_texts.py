@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -374,3 +375,53 @@ def test_the_file_text_in_chunks_is_the_lines() -> None:
         assert len(chunks) == -(-6 // size)
         assert b"".join(chunks) == b"".join(line + b"\n" for line in found)
     assert gzip.decompress(files.gzip_text([])) == b""
+
+
+_IDS = st.sampled_from(["a", "b", "é", "Z", "a b", "\U0001f600", "aa"])
+_VISITS = st.sets(st.tuples(_IDS, _IDS), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sdes=_VISITS, pages=_VISITS, goals=_VISITS)
+def test_every_visit_is_one_line_in_visit_order(
+    sdes: set[tuple[str, str]], pages: set[tuple[str, str]], goals: set[tuple[str, str]]
+) -> None:
+    """The SDEs' texts come in visit order, the pages' and goals' in any: each visit of any kind
+    is one line, in visit order (by code point, as SQLite's binary order and PostgreSQL's "C"),
+    with the bodies of the kinds it has and the span of their times."""
+
+    def texts(visits: set[tuple[str, str]], at: int) -> list[avrotext.VisitText]:
+        item = b'{"timestamp":{"long":%d},"data":null}' % at
+        return [avrotext.VisitText(v, s, item, at, at + 1) for v, s in visits]
+
+    found = avrotext.web_session_lines_from_texts(
+        "acc-1",
+        sorted(texts(sdes, 10)),
+        list(reversed(texts(pages, 5))),
+        texts(goals, 20),
+    )
+    expected = sorted(sdes | pages | goals)
+    assert len(found) == len(expected)
+    kinds = ("WebSessionEngAttrsData", "WebSessionNavigationData", "WebSessionGoalAchievedData")
+    for line, visit in zip(found, expected, strict=True):
+        decoded = json.loads(line)
+        bodies = decoded["recordCollection"]["array"]
+        names = [next(iter(b["body"])).rsplit(".", 1)[1] for b in bodies]
+        has = [visit in sdes, visit in pages, visit in goals]
+        assert names == [k for k, yes in zip(kinds, has, strict=True) if yes]
+        for body in bodies:
+            head = next(iter(body["body"].values()))["header"]
+            (ids,) = head.values()
+            assert (ids["visitorId"]["string"], ids["visitId"]["string"]) == visit
+        times = [t for t, yes in zip((10, 5, 20), has, strict=True) if yes]
+        meta = decoded["metaData"]["com.liveperson.dataaccess.MetaData"]
+        assert meta["startTime"] == {"long": min(times)}
+        assert meta["endTime"] == {"long": max(times) + 1}
+
+
+def test_sde_texts_out_of_visit_order_are_refused() -> None:
+    """The SDEs' texts are merged as they come: out of order, a visit could be written twice."""
+    item = b'{"timestamp":{"long":1},"data":null}'
+    sdes = [avrotext.VisitText(v, "s", item, 1, 1) for v in ("b", "a")]
+    with pytest.raises(ValueError, match="not in visit order"):
+        avrotext.web_session_lines_from_texts("acc-1", sdes, [], [])

@@ -7,6 +7,7 @@ downloader can tell "nothing happened" from "not produced yet".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +53,15 @@ def _other_lines(conn: Connection, account_id: str, hour_ms: int) -> dict[str, f
     }
 
 
-Texts = list[VisitText]
+Texts = Iterable[VisitText]
 
 
 def _web_texts(conn: Connection, account_id: str, hour_ms: int) -> tuple[Texts, Texts, Texts]:
     """The hour's visits' SDE, page and goal items as the store keeps them, joined per visit by
-    the queries."""
-    return (
-        exports.web_sde_texts(conn, account_id, hour_ms),
-        exports.web_page_texts(conn, account_id, hour_ms),
-        exports.web_goal_texts(conn, account_id, hour_ms),
-    )
+    the queries; the SDEs' last, read as the lines are written."""
+    pages = exports.web_page_texts(conn, account_id, hour_ms)
+    goals = exports.web_goal_texts(conn, account_id, hour_ms)
+    return exports.web_sde_texts(conn, account_id, hour_ms), pages, goals
 
 
 def web_session_lines(conn: Connection, account_id: str, hour_ms: int) -> list[bytes]:

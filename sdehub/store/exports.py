@@ -6,7 +6,7 @@ rows always come back in the same order: the exported bytes depend on nothing el
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
@@ -72,16 +72,19 @@ def sdes_between(conn: Connection, account_id: str, since_ms: int, until_ms: int
 
 
 # An hour's stored WebSession items (``sde_avro_texts``, ``page_avro_texts``,
-# ``goal_avro_texts``), one row per visit: its items joined in their order, and the first and
-# last time of those. PostgreSQL orders the aggregate as told. SQLite 3.40 has no ORDER BY in
+# ``goal_avro_texts``), one row per visit, in visit order: its items joined in their order, and
+# the first and last time of those. PostgreSQL orders the aggregate as told, and the visits by
+# code point (the "C" collation: Python's order of the ids). SQLite 3.40 has no ORDER BY in
 # group_concat; it concatenates in the order it reads, which is the primary key's here (the
 # hour's rows, visit by visit, each in the order wanted): it reads the key's range and groups as
-# it passes, with no sort (a test checks the plan). The items come back as UTF-8 bytes, as the
-# file holds them: the driver does not decode an hour's text (12 MB) for the export to encode it
-# again.
+# it passes, with no sort, and the visits come out in the key's (binary, code point) order, so
+# the ORDER BY costs nothing (a test checks the plan). The items come back as UTF-8 bytes, as
+# the file holds them: the driver does not decode an hour's text (12 MB) for the export to
+# encode it again.
 _AGGREGATE = (
     "SELECT visitor_id, session_id, {concat}, MIN({at}), MAX({at}) FROM {table}"
     " WHERE account_id = :account_id AND hour_ms = :hour_ms GROUP BY visitor_id, session_id"
+    " ORDER BY visitor_id{collate}, session_id{collate}"
 )
 _OF_HOUR = " WHERE account_id = :account_id AND hour_ms = :hour_ms"
 _SDE_AT = "CASE WHEN avro IS NOT NULL THEN server_ms END"
@@ -90,14 +93,18 @@ _SDE_AT = "CASE WHEN avro IS NOT NULL THEN server_ms END"
 def _visit_texts(table: str, at: str, order: str) -> dict[str, Sql]:
     """The query of one item table, per dialect (``order``: PostgreSQL's of a visit's items)."""
     return {
+        # group_concat's separator is a comma unless given one (one argument less per row)
         "sqlite": Sql(
-            _AGGREGATE.format(concat="CAST(group_concat(avro, ',') AS BLOB)", at=at, table=table)
+            _AGGREGATE.format(
+                concat="CAST(group_concat(avro) AS BLOB)", at=at, table=table, collate=""
+            )
         ),
         "postgresql": Sql(
             _AGGREGATE.format(
                 concat=f"convert_to(string_agg(avro, ',' ORDER BY {order}), 'UTF8')",
                 at=at,
                 table=table,
+                collate=' COLLATE "C"',
             )
         ),
     }
@@ -129,23 +136,27 @@ def cluster_sde_texts(conn: Connection, account_id: str, before_ms: int) -> None
     run(conn, _CLUSTERED, params)
 
 
-def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
-    """Per visit with SDEs in the hour starting at ``hour_ms``: ``(visitor_id, session_id,
-    items, first_ms, last_ms)``, the items of the SDEs Data Access carries in log order, as UTF-8
-    bytes (None if it carries none of the visit's).
+def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> Iterable[Any]:
+    """Per visit with SDEs in the hour starting at ``hour_ms``, in visit order (visitor then
+    session, by code point): ``(visitor_id, session_id, items, first_ms, last_ms)``, the items of
+    the SDEs Data Access carries in log order, as UTF-8 bytes (None if it carries none of the
+    visit's).
 
     The query joins them when the hour's items have all been moved to ``sde_avro_texts``
-    (:func:`cluster_sde_texts`, which the exporter runs first); otherwise (an hour not closed,
-    or exported without the move) its rows are joined here."""
+    (:func:`cluster_sde_texts`, which the exporter runs first), and its rows are read as the
+    caller goes (an hour's items are 8 MB: held all at once, they cost more in fresh memory than
+    in copying); otherwise (an hour not closed, or exported without the move) its rows are
+    joined here."""
     params = {"account_id": account_id, "hour_ms": hour_ms}
     waiting = rows(conn, _PENDING_ROWS, params)
     if not waiting:
-        return rows(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
+        found: Iterable[Any] = run(conn, WEB_SDE_TEXTS[conn.dialect.name], params)
+        return found
     # By seq, once each: a move committing between the two reads shows its rows in both.
     by_seq = {r[0]: r for r in (*rows(conn, _CLUSTERED_ROWS, params), *waiting)}
-    found = [by_seq[seq] for seq in sorted(by_seq)]
     visits: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
-    for _, visitor_id, session_id, server_ms, avro in found:
+    for seq in sorted(by_seq):
+        _, visitor_id, session_id, server_ms, avro = by_seq[seq]
         items, times = visits.setdefault((visitor_id, session_id), ([], []))
         if avro is not None:
             items.append(avro)
@@ -158,7 +169,7 @@ def web_sde_texts(conn: Connection, account_id: str, hour_ms: int) -> list[Any]:
             min(times, default=None),
             max(times, default=None),
         )
-        for (v, s), (items, times) in visits.items()
+        for (v, s), (items, times) in sorted(visits.items())
     ]
 
 

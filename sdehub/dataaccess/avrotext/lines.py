@@ -10,7 +10,7 @@ import msgspec
 
 from sdehub.dataaccess import files
 from sdehub.dataaccess.avrotext.goals import goal_item
-from sdehub.dataaccess.avrotext.leaves import header, long, s
+from sdehub.dataaccess.avrotext.leaves import esc, header, long, s
 from sdehub.dataaccess.avrotext.pages import page_item
 from sdehub.dataaccess.avrotext.sdes import data as sde_data
 from sdehub.dataaccess.records import NS, by_visit
@@ -110,6 +110,9 @@ _PAGES_BYTES: Final = (_PAGES[0].encode(), b"," + _PAGES[0].encode(), _PAGES[1].
 _GOALS_BYTES: Final = (_GOALS[0].encode(), b"," + _GOALS[0].encode(), _GOALS[1].encode())
 _BYTES_CLOSING: Final = _CLOSING.encode()
 _LINE_END: Final = b"]}}"
+# A visit's header around its two ids' JSON strings (the NUL placeholders' escapes: ids are
+# never NUL), so a line writes it in one step.
+_HEAD: Final = header("\0", "\0").split(esc("\0"))
 _SPAN: Final = b',"startTime":{"long":%d},"endTime":{"long":%d}}},"recordCollection":{"array":['
 
 
@@ -122,11 +125,13 @@ def web_session_lines_from_texts(
     """The WebSession lines from the stored items, joined per visit by the export's queries
     (``sdehub.store.exports.web_sde_texts``...): the text :func:`web_session_lines` writes from
     the rows, to the byte, with a few pieces per visit left to Python instead of one or more per
-    SDE, page and goal.
+    SDE, page and goal. ``sde_texts`` must come in visit order (visitor, then session); the
+    pages' and goals' in any.
 
     As UTF-8 bytes, what the file holds: the queries hand the items over as bytes, so an hour's
     text (12 MB) is neither decoded by the driver nor encoded again for gzip."""
-    return [b"".join(line) for line in _pieces(account_id, sde_texts, page_texts, goal_texts)]
+    text = web_session_text_from_texts(account_id, sde_texts, page_texts, goal_texts, 1)
+    return [line[:-1] for line in text]
 
 
 def web_session_text_from_texts(
@@ -138,73 +143,90 @@ def web_session_text_from_texts(
 ) -> Iterator[bytes]:
     """The same lines as the file's text, each ending in a newline, ``lines`` at a time: each
     piece of text is copied once, into its chunk (joining each line first, then the chunk's
-    lines, copied the hour's 12 MB twice)."""
-    chunk: list[bytes] = []
-    count = 0
-    for line in _pieces(account_id, sde_texts, page_texts, goal_texts):
-        chunk += line
-        chunk.append(b"\n")
-        count += 1
-        if count == lines:
-            yield b"".join(chunk)
-            chunk = []
-            count = 0
-    if chunk:
-        yield b"".join(chunk)
+    lines, copied the hour's 12 MB twice). The SDEs' rows are read as the lines are written, so
+    an hour's items are never all in memory at once.
 
-
-def _pieces(
-    account_id: str,
-    sde_texts: Iterable[VisitText],
-    page_texts: Iterable[VisitText],
-    goal_texts: Iterable[VisitText],
-) -> Iterator[list[bytes]]:
-    """Each WebSession line's pieces. The three kinds are written out one by one (no loop over
-    them): this runs once per visit of the hour."""
-    sdes = {(v[0], v[1]): v for v in sde_texts}
-    pages = {(v[0], v[1]): v for v in page_texts}
-    goals = {(v[0], v[1]): v for v in goal_texts}
+    The kinds are written out one by one (no loop over them): this runs once per visit."""
     start = line_start("WebSession", account_id).encode()
     attrs_opening, attrs_middle = _ATTRS_BYTES
     pages_opening, pages_after, pages_middle = _PAGES_BYTES
     goals_opening, goals_after, goals_middle = _GOALS_BYTES
     closing = _BYTES_CLOSING
-    visits = sdes.keys() | pages.keys() | goals.keys()
-    # Most visits of an hour have SDEs, which the query gives in order: sorting them then takes
-    # one pass, where sorting the set of every kind's visits shuffles them first.
-    for visit in sorted(sdes if len(visits) == len(sdes) else visits):
-        head = header(*visit).encode()
-        line = [start, b""]  # the span goes second, once the times are known
+    end = _LINE_END + b"\n"
+    chunk: list[bytes] = []
+    piece = chunk.extend
+    count = 0
+    for (visitor, session), sdes, pages, goals in _visits(sde_texts, page_texts, goal_texts):
+        # header(visitor, session), inline: both are text (the columns are NOT NULL strings)
+        head = f"{_HEAD[0]}{esc(session)}{_HEAD[1]}{esc(visitor)}{_HEAD[2]}".encode()
+        # The span: the earliest and latest of the kinds' times (compared here, not by calls:
+        # this is most of the loop's work after the joins).
         first: Any = None
         last: Any = None
-        found = sdes.get(visit)
-        if found is not None:
-            line += (attrs_opening, head, attrs_middle, found[2] or b"", closing)
-            first, last = found[3], found[4]
-        found = pages.get(visit)
-        if found is not None:
-            opening = pages_after if len(line) > 2 else pages_opening
-            line += (opening, head, pages_middle, found[2] or b"", closing)
-            first, last = _earlier(first, found[3]), _later(last, found[4])
-        found = goals.get(visit)
-        if found is not None:
-            opening = goals_after if len(line) > 2 else goals_opening
-            line += (opening, head, goals_middle, found[2] or b"", closing)
-            first, last = _earlier(first, found[3]), _later(last, found[4])
-        line.append(_LINE_END)
+        if sdes is not None:
+            first, last = sdes[3], sdes[4]
+        for kind in (pages, goals):
+            if kind is not None:
+                at = kind[3]
+                if at is not None and (first is None or at < first):
+                    first = at
+                at = kind[4]
+                if at is not None and (last is None or at > last):
+                    last = at
         if type(first) is int and type(last) is int:
-            line[1] = _SPAN % (first, last)
+            piece((start, _SPAN % (first, last)))
         else:
-            line[1] = span([first, last]).encode()
-        yield line
+            piece((start, span([first, last]).encode()))
+        if sdes is not None:
+            piece((attrs_opening, head, attrs_middle, sdes[2] or b"", closing))
+        if pages is not None:
+            opening = pages_opening if sdes is None else pages_after
+            piece((opening, head, pages_middle, pages[2] or b"", closing))
+        if goals is not None:
+            opening = goals_opening if sdes is None and pages is None else goals_after
+            piece((opening, head, goals_middle, goals[2] or b"", closing))
+        chunk.append(end)
+        count += 1
+        if count == lines:
+            yield b"".join(chunk)
+            chunk.clear()
+            count = 0
+    if chunk:
+        yield b"".join(chunk)
 
 
-def _earlier(first: Any, at: Any) -> Any:
-    return at if at is not None and (first is None or at < first) else first
+Visit = tuple[str, str]
 
 
-def _later(last: Any, at: Any) -> Any:
-    return at if at is not None and (last is None or at > last) else last
+def _visits(
+    sde_texts: Iterable[VisitText], page_texts: Iterable[VisitText], goal_texts: Iterable[VisitText]
+) -> Iterator[tuple[Visit, Any, Any, Any]]:
+    """Every visit of the hour in order, with its SDEs', pages' and goals' texts (None for a
+    kind it has none of): the SDEs' as they come (in visit order, read as they are needed), the
+    visits with only pages or goals merged in where they belong."""
+    pages = {(v[0], v[1]): v for v in page_texts}
+    goals = {(v[0], v[1]): v for v in goal_texts}
+    # The visits with pages or goals, in order; a visit with both is there twice, side by side.
+    # The queries give each kind in visit order, so this sort only merges two runs.
+    others = sorted([*pages, *goals])
+    count = len(others)
+    at = 0
+    previous: Visit | None = None
+    for found in sde_texts:
+        visit = (found[0], found[1])
+        if previous is not None and visit <= previous:
+            raise ValueError(f"the SDE texts are not in visit order: {visit} after {previous}")
+        previous = visit
+        while at < count and others[at] < visit:  # visits without SDEs, before this one
+            other = others[at]
+            while at < count and others[at] == other:
+                at += 1
+            yield other, None, pages.get(other), goals.get(other)
+        while at < count and others[at] == visit:
+            at += 1
+        yield visit, found, pages.get(visit), goals.get(visit)
+    for other in dict.fromkeys(others[at:]):
+        yield other, None, pages.get(other), goals.get(other)
 
 
 def line_start(kind: str, account_id: str) -> str:
