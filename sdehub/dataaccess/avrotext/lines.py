@@ -146,7 +146,8 @@ def web_session_text_from_texts(
     lines, copied the hour's 12 MB twice). The SDEs' rows are read as the lines are written, so
     an hour's items are never all in memory at once.
 
-    The kinds are written out one by one (no loop over them): this runs once per visit."""
+    Each kind's pieces are written out in turn, with no loop over the kinds: this runs once per
+    visit."""
     start = line_start("WebSession", account_id).encode()
     attrs_opening, attrs_middle = _ATTRS_BYTES
     pages_opening, pages_after, pages_middle = _PAGES_BYTES
@@ -159,8 +160,8 @@ def web_session_text_from_texts(
     for (visitor, session), sdes, pages, goals in _visits(sde_texts, page_texts, goal_texts):
         # header(visitor, session), inline: both are text (the columns are NOT NULL strings)
         head = f"{_HEAD[0]}{esc(session)}{_HEAD[1]}{esc(visitor)}{_HEAD[2]}".encode()
-        # The span: the earliest and latest of the kinds' times (compared here, not by calls:
-        # this is most of the loop's work after the joins).
+        # The span: the earliest and latest of the kinds' times, compared inline (a call per
+        # comparison cost more than the comparisons).
         first: Any = None
         last: Any = None
         if sdes is not None:
