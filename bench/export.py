@@ -46,6 +46,7 @@ Usage: ``.venv/bin/python bench/export.py [--visits 3000] [--conversations 800] 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -56,7 +57,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +222,9 @@ def _write_hour(
     # fmt: skip
 
 
-def _write_conversations(conn: Connection, convs: list[dict[str, Any]], keep: bool) -> float:
+def _write_conversations(
+    conn: Connection, convs: list[dict[str, Any]], keep: bool, clock: Clock
+) -> float:
     """The conversations through the store's own writes (those of the messaging and agent
     paths), every conversation's steps in time order, interleaved as a server receives them.
     ``keep``: closed as the services close them now (``conversations.close``, which keeps the
@@ -257,7 +260,7 @@ def _write_conversations(conn: Connection, convs: list[dict[str, Any]], keep: bo
         last = max([c["closed_ms"], *(m["server_ms"] for m in c["messages"])])
 
         def close(c: dict[str, Any] = c, cid: str = cid) -> None:
-            t0 = time.process_time()
+            t0 = clock()
             if keep:
                 conversations.close(conn, ACCOUNT, cid, c["closed_ms"], c["close_reason"])
             else:
@@ -266,7 +269,7 @@ def _write_conversations(conn: Connection, convs: list[dict[str, Any]], keep: bo
                     close_reason=c["close_reason"],
                 )  # fmt: skip
                 conversations.close_dialogs(conn, ACCOUNT, cid, c["closed_ms"])
-            closing[0] += time.process_time() - t0
+            closing[0] += clock() - t0
 
         at(last, close)
     for _, _, step in sorted(steps, key=lambda s: s[:2]):
@@ -274,39 +277,57 @@ def _write_conversations(conn: Connection, convs: list[dict[str, Any]], keep: bo
     return closing[0]
 
 
+Clock = Callable[[], float]
+Where = Callable[[str], str]
+"""A new, empty database's URL for a name: a SQLite file in a temporary folder, or a database
+created on the PostgreSQL server given (``--postgres``)."""
+
+
+def _settled(db: Database) -> None:
+    """The written hour as a server an hour later holds it: SQLite's WAL checkpointed into the
+    database file; PostgreSQL's tables analysed (autovacuum's job by then)."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:  # VACUUM runs outside a transaction
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
 def _database(
-    where: Path,
+    where: Where,
     sdes: list[dict[str, Any]],
     pages: list[dict[str, Any]],
     goals: list[dict[str, Any]],
     convs: list[dict[str, Any]],
+    clock: Clock,
     move: bool = True,
 ) -> tuple[Database, float, float]:
-    db = Database(sqlite_url(where / "export.db"), readers=1)
+    db = Database(where("export"), readers=1)
     db.migrate()
     db.write_sync(lambda conn: _write_hour(conn, sdes, pages, goals))
-    keeping = db.write_sync(lambda conn: _write_conversations(conn, convs, keep=True))
+    keeping = db.write_sync(lambda conn: _write_conversations(conn, convs, True, clock))
     # The exporter's first step once the hour has closed, in the writer: the SDE items into the
     # order the export reads them. Timed apart (it is the writer's, not the reading export's).
-    t0 = time.process_time()
+    t0 = clock()
     if move:
         db.write_sync(
             lambda conn: exports.cluster_sde_texts(conn, ACCOUNT, HOUR_MS + files.HOUR_MS)
         )
-    moved = time.process_time() - t0
-    with db.engine.connect() as conn:  # an hour ago's writes are in the database file
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    moved = clock() - t0
+    _settled(db)
     return db, moved, keeping  # fmt: skip
 
 
-def _closed_before_lines(where: Path, convs: list[dict[str, Any]]) -> tuple[Database, float]:
+def _closed_before_lines(
+    where: Where, convs: list[dict[str, Any]], clock: Clock
+) -> tuple[Database, float]:
     """The same conversations in another database, closed as before migration 0020: no line
     kept, their transcript items left one by one; and the CPU time of those closes."""
-    db = Database(sqlite_url(where / "before.db"), readers=1)
+    db = Database(where("before"), readers=1)
     db.migrate()
-    closing = db.write_sync(lambda conn: _write_conversations(conn, convs, keep=False))
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    closing = db.write_sync(lambda conn: _write_conversations(conn, convs, False, clock))
+    _settled(db)
     return db, closing
 
 
@@ -389,12 +410,12 @@ def _one_by_one(conn: Connection, until: int) -> list[dict[str, Any]]:
     return found
 
 
-def _timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+def _timed(fn: Callable[[], Any], runs: int, clock: Clock) -> tuple[list[float], Any]:
     times, out = [], None
     for _ in range(runs):
-        t0 = time.process_time()
+        t0 = clock()
         out = fn()
-        times.append(time.process_time() - t0)
+        times.append(clock() - t0)
     return times, out
 
 
@@ -403,6 +424,7 @@ def measure(
     exported: Callable[[], bytes],
     records: int,
     runs: int,
+    clock: Clock,
     others: dict[str, Callable[[], bytes]] | None = None,
 ) -> dict[str, Any]:
     """Time ``exported`` against zlib -6 of its file, and each of ``others`` (other ways to the
@@ -416,13 +438,13 @@ def measure(
     ratios, ex_rates, ref_rates = [], [], []
     other_ratios: dict[str, list[float]] = {other: [] for other in others}
     for _ in range(runs):  # interleaved, so all see the same machine
-        (ex,), _ = _timed(exported, 1)
-        (ref,), _ = _timed(lambda: zlib.compress(text, 6), 1)
+        (ex,), _ = _timed(exported, 1, clock)
+        (ref,), _ = _timed(lambda: zlib.compress(text, 6), 1, clock)
         ex_rates.append(records / ex)
         ref_rates.append(records / ref)
         ratios.append(ref / ex)
         for other, way in others.items():
-            (took,), _ = _timed(way, 1)
+            (took,), _ = _timed(way, 1, clock)
             other_ratios[other].append(ref / took)
     row = {
         "file": name,
@@ -449,6 +471,34 @@ def measure(
     return row
 
 
+@contextlib.contextmanager
+def _databases(postgres: str | None) -> Iterator[Where]:
+    """New databases for the run, removed after it: SQLite files in a temporary folder, or
+    databases of their own on the PostgreSQL server ``postgres`` (a URL to one of its
+    databases, the way in to create the others)."""
+    if postgres is None:
+        with tempfile.TemporaryDirectory() as folder:
+            yield lambda name: sqlite_url(Path(folder) / f"{name}.db")
+        return
+    admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+    run = uuid.uuid4().hex[:10]
+
+    def where(name: str) -> str:
+        made.append(f"sdehub_bench_{name}_{run}")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{made[-1]}"')
+        return admin.url.set(database=made[-1]).render_as_string(hide_password=False)
+
+    try:
+        yield where
+    finally:
+        with admin.connect() as conn:
+            for name in made:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--visits", type=int, default=3_000)
@@ -461,29 +511,40 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave the hour's SDE items where they were written: the export joins them itself",
     )
+    ap.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="measure on PostgreSQL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres:"
+        " the bench creates its databases there and drops them after), in wall time",
+    )
     args = ap.parse_args(argv)
+    # On PostgreSQL the queries' work is done by the server's process: CPU time of this one
+    # would leave it out. Wall time counts both (they take turns) and the waits between them.
+    clock: Clock = time.process_time if args.postgres is None else time.perf_counter
     rng = random.Random(args.seed)
     sdes = _sde_rows(rng, args.visits)
     pages = _page_rows(rng, args.visits)
     goals = _goal_rows(rng, args.visits)
     convs = _conversation_rows(rng, args.conversations)
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; CPU time, "
-          f"median of {args.runs} interleaved rounds")  # fmt: skip
+    on = "SQLite, CPU time" if args.postgres is None else "PostgreSQL, wall time"
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {on},"
+          f" median of {args.runs} interleaved rounds")  # fmt: skip
     # A record is an item of a line's recordCollection: per visit, one for its SDEs, one for its
     # pages and one for its goals; per conversation, one.
     visits = {(r["visitor_id"], r["session_id"]) for r in sdes}
     pages_of = {(r["visitor_id"], r["session_id"]) for r in pages}
     goals_of = {(r["visitor_id"], r["session_id"]) for r in goals}
     web = len(visits) + len(pages_of) + len(goals_of)
-    with tempfile.TemporaryDirectory() as where:
+    spent = "CPU" if args.postgres is None else "wall time"
+    with _databases(args.postgres) as where:
         t0 = time.perf_counter()
         db, moved, keeping = _database(
-            Path(where), sdes, pages, goals, convs, move=not args.unmoved
+            where, sdes, pages, goals, convs, clock, move=not args.unmoved
         )
-        before, closing = _closed_before_lines(Path(where), convs)
+        before, closing = _closed_before_lines(where, convs, clock)
         print(f"  (hour written through the store in {time.perf_counter() - t0:.1f} s; its SDE"
-              f" items moved into export order in {moved * 1000:.0f} ms of CPU, once; a"
-              f" conversation closed in {keeping / len(convs) * 1e6:.0f} us of CPU with its"
+              f" items moved into export order in {moved * 1000:.0f} ms of {spent}, once; a"
+              f" conversation closed in {keeping / len(convs) * 1e6:.0f} us of {spent} with its"
               f" Engagement line kept, {closing / len(convs) * 1e6:.0f} us without)")  # fmt: skip
 
         def web_file() -> bytes:
@@ -522,18 +583,28 @@ def main(argv: list[str] | None = None) -> int:
 
         until = HOUR_MS + files.HOUR_MS
         results = [
-            measure("webSession", web_file, web, args.runs, {"previous method": previous_file}),
+            measure(
+                "webSession", web_file, web, args.runs, clock, {"previous method": previous_file}
+            ),
             measure(
                 "engagement",
                 engagement_file,
                 len(convs),
                 args.runs,
+                clock,
                 {
                     "lines written from the rows (closed before 0020; before the kept lines)": (
                         engagement_from_rows
                     ),
-                    "transcripts from the messages (before the stored items)": (
-                        engagement_messages_read
+                    # (its messages' query is SQLite's: the event as JSON text)
+                    **(
+                        {
+                            "transcripts from the messages (before the stored items)": (
+                                engagement_messages_read
+                            )
+                        }
+                        if args.postgres is None
+                        else {}
                     ),
                     "mappings (conversations_closed_between, engagement_lines)": (
                         engagement_mappings

@@ -1151,3 +1151,21 @@ def test_a_row_insert_holds_every_column_of_its_table() -> None:
     assert "(?, ?, ?, ?, ?, ?, ?, ?)" in RowSql(conv.CONSUMERS, conv.Consumer).sqlite
     with pytest.raises(ValueError, match="columns of consumers"):
         RowSql(conv.CONSUMERS, conv.Dialog)
+
+
+async def test_a_binary_statement_gives_the_same_values(db: Database) -> None:
+    """``Sql(binary=True)``: PostgreSQL sends the results in its binary format (bytea as bytes,
+    not hex text); every value comes back as in the text format, on both backends."""
+    from sdehub.store.sql import Sql, run
+
+    cast = (
+        "CAST(:text AS BLOB)" if db.engine.dialect.name == "sqlite" else "convert_to(:text, 'UTF8')"
+    )
+    source = f"SELECT {cast}, :text, :number, :big"
+    params = {"text": 'é"\n,x', "number": 7, "big": 1_767_225_600_000}
+
+    def both(c: Any) -> list[Any]:
+        return [tuple(run(c, Sql(source, binary=b), params).fetchone()) for b in (False, True)]
+
+    text, binary = await db.read(both)
+    assert binary == text == ('é"\n,x'.encode(), 'é"\n,x', 7, 1_767_225_600_000)

@@ -35,7 +35,8 @@ _BETWEEN = {
     dialect: Sql(
         f"SELECT closed_ms, conversation_id, {line} FROM engagement_lines"
         " WHERE account_id = :account_id AND closed_ms >= :since_ms AND closed_ms < :until_ms"
-        " ORDER BY closed_ms, conversation_id"
+        " ORDER BY closed_ms, conversation_id",
+        binary=True,
     )
     for dialect, line in (
         ("sqlite", "CAST(line AS BLOB)"),

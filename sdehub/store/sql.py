@@ -33,11 +33,17 @@ def to_json(value: Any) -> str | None:
 
 
 class Sql:
-    """One statement, rendered for each dialect once."""
+    """One statement, rendered for each dialect once.
 
-    __slots__ = ("postgresql", "source", "sqlite")
+    ``binary``: PostgreSQL sends the results in its binary format. For statements that return
+    bytea (the export's text as bytes): in the text format a bytea arrives as hex, twice its
+    size, for psycopg to decode (23 ms of an hour's 8 MB of WebSession items, docs/benchmarks.md).
+    """
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("binary", "postgresql", "source", "sqlite")
+
+    def __init__(self, text: str, *, binary: bool = False) -> None:
+        self.binary = binary
         self.source = text
         self.sqlite = _TEXT_OUT.sub(r"\1", _JSON_IN.sub(r":\1", text))
         pg = _TEXT_OUT.sub(r"\1::text", _JSON_IN.sub(r"CAST(:\1 AS jsonb)", text))
@@ -61,6 +67,8 @@ def run(
     assert raw is not None
     text = sql.text(conn)
     try:
+        if type(sql) is Sql and sql.binary and conn.dialect.name == "postgresql":
+            return raw.execute(text, params or {}, binary=True)
         return raw.execute(text, params or {})
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(conn, text, params, exc) from exc
