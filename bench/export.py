@@ -40,7 +40,11 @@ do with the text handed to it). A record is one item of a line's ``recordCollect
 
 Target (issue 5 §4): export >= 2x the reference's records per second, for each file.
 
-Usage: ``.venv/bin/python bench/export.py [--visits 3000] [--conversations 800] [--runs 7]``.
+``--postgres URL``: the same on PostgreSQL (databases created on that server and dropped after),
+timed in wall time, since the server's process does the queries' work.
+
+Usage: ``.venv/bin/python bench/export.py [--visits 3000] [--conversations 800] [--runs 7]
+[--postgres URL]``.
 """
 
 from __future__ import annotations
