@@ -110,8 +110,8 @@ _PAGES_BYTES: Final = (_PAGES[0].encode(), b"," + _PAGES[0].encode(), _PAGES[1].
 _GOALS_BYTES: Final = (_GOALS[0].encode(), b"," + _GOALS[0].encode(), _GOALS[1].encode())
 _BYTES_CLOSING: Final = _CLOSING.encode()
 _LINE_END: Final = b"]}}"
-# A visit's header around its two ids' JSON strings (the NUL placeholders' escapes: ids are
-# never NUL), so a line writes it in one step.
+# A visit's header around its two ids' JSON strings, so a line writes it in one step: split at
+# the placeholders' escaped text, which the header holds nowhere else.
 _HEAD: Final = header("\0", "\0").split(esc("\0"))
 _SPAN: Final = b',"startTime":{"long":%d},"endTime":{"long":%d}}},"recordCollection":{"array":['
 
@@ -208,7 +208,8 @@ def _visits(
     pages = {(v[0], v[1]): v for v in page_texts}
     goals = {(v[0], v[1]): v for v in goal_texts}
     # The visits with pages or goals, in order; a visit with both is there twice, side by side.
-    # The queries give each kind in visit order, so this sort only merges two runs.
+    # SQLite's queries give each kind in visit order, so there this sort only merges two runs
+    # (what it gives never depends on their order).
     others = sorted([*pages, *goals])
     count = len(others)
     at = 0
